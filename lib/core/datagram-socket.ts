@@ -1,0 +1,218 @@
+// The base of rawsock's datagram sockets (UDP-Lite, Unix datagram, packet): one owned native
+// handle, receive through 'message' events and async iterators, and sends that wait for the
+// kernel instead of dropping.
+import { EventEmitter } from 'node:events';
+import { invalidArgType, socketClosed } from '../errors.js';
+import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
+import { type IterateOptions, Receiver } from './receiver.js';
+
+interface PendingSend {
+  data: Uint8Array;
+  address: Uint8Array | null;
+  control: Uint8Array | null;
+  resolve: (bytes: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Bytes accepted by send(): a Buffer, any Uint8Array, or a string (sent as UTF-8). */
+export type SendData = Uint8Array | string;
+
+export function toBytes(data: unknown, name = 'data'): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw invalidArgType(name, 'a string, Buffer or Uint8Array', data);
+}
+
+/**
+ * A socket that owns one descriptor. Subclasses turn native batches into their message type and
+ * build addresses; this class handles the event loop, backpressure, sends and closing.
+ *
+ * Events: 'message' (each received item), 'error', 'close'.
+ */
+export abstract class DatagramSocket<Message> extends EventEmitter {
+  readonly #handle: NativeSocketHandle;
+  readonly #receiver: Receiver<Message>;
+  readonly #sendQueue: PendingSend[] = [];
+  #receiveOptions: ReceiveOptions | null;
+  #started = false;
+  #closed = false;
+
+  protected constructor(domain: number, type: number, protocol: number, receiveOptions: ReceiveOptions | null) {
+    super();
+    this.#handle = new native.SocketHandle(domain, type, protocol);
+    this.#receiveOptions = receiveOptions;
+    this.#receiver = new Receiver<Message>(() => this.#startOrResume());
+    this.#handle.onMessages = (data, meta, aux) => this.#onMessages(data, meta, aux);
+    this.#handle.onWritable = () => this.#flushSends();
+    this.#handle.onError = (error) => this.#onError(error);
+    // Reading starts with the first 'message' listener or loop, so nothing is read (and lost)
+    // before anyone listens: until then datagrams wait in the kernel's queue.
+    this.on('newListener', (event) => {
+      if (event === 'message') queueMicrotask(() => this.#startOrResume());
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'message') this.#pauseIfIdle();
+    });
+  }
+
+  /** The descriptor, for socket options; -1 after close(). */
+  get fd(): number {
+    return this.#handle.fd;
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The native handle, or ERR_SOCKET_CLOSED after close(). */
+  protected get handle(): NativeSocketHandle {
+    if (this.#closed) throw socketClosed();
+    return this.#handle;
+  }
+
+  /** Changes the recvmmsg geometry (before reading starts, or takes effect at once). */
+  protected setReceiveOptions(options: ReceiveOptions | null): void {
+    this.#receiveOptions = options;
+    if (this.#started && options) this.#handle.startReceiving(options);
+  }
+
+  /** Turns message `index` of a native batch into the subclass's message type. */
+  protected abstract decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): Message;
+
+  /**
+   * Receives with `for await`. The loop ends when the socket closes; an AbortSignal ends it with
+   * an AbortError. Several loops may run at once: each sees every message.
+   */
+  messages(options?: IterateOptions): AsyncIterableIterator<Message> {
+    if (this.#closed) throw socketClosed();
+    const iterator = this.#receiver.iterate(options, () => this.#pauseIfIdle());
+    this.#startOrResume();
+    return iterator;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    return this.messages();
+  }
+
+  #startOrResume(): void {
+    if (this.#closed) return;
+    if (!this.#started) {
+      this.#started = true;
+      this.#handle.startReceiving(this.#receiveOptions ?? undefined);
+    } else {
+      this.#handle.resume();
+    }
+  }
+
+  #pauseIfIdle(): void {
+    if (this.#closed || !this.#started) return;
+    if (this.#receiver.size === 0 && this.listenerCount('message') === 0) this.#handle.pause();
+  }
+
+  #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
+    const count = meta.length / 8;
+    const emit = this.listenerCount('message') > 0;
+    let room = true;
+    for (let i = 0; i < count; i++) {
+      const message = this.decodeMessage(data, meta, i, aux);
+      if (emit) this.emit('message', message);
+      if (this.#closed) return false;
+      if (!this.#receiver.push(message)) room = false;
+    }
+    return room;
+  }
+
+  #onError(error: NodeJS.ErrnoException): void {
+    if (this.listenerCount('error') > 0 || this.#receiver.size === 0) {
+      this.emit('error', error);
+    } else {
+      this.#receiver.fail(error);
+    }
+  }
+
+  /**
+   * Sends one datagram; resolves with the bytes the kernel took. When the socket buffer is full
+   * it waits for room (never drops); sends complete in call order.
+   */
+  protected sendBytes(
+    data: Uint8Array,
+    address: Uint8Array | null,
+    control: Uint8Array | null = null,
+  ): Promise<number> {
+    const handle = this.handle;
+    if (this.#sendQueue.length === 0) {
+      try {
+        const sent = handle.send(data, address, control);
+        if (sent >= 0) return Promise.resolve(sent);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#sendQueue.push({ data, address, control, resolve, reject });
+      if (this.#sendQueue.length === 1) handle.awaitWritable();
+    });
+  }
+
+  /**
+   * Sends now if the kernel has room: true when sent, false when the buffer is full (nothing was
+   * sent; try again later or use send()). Throws the kernel's error otherwise.
+   */
+  protected trySendBytes(data: Uint8Array, address: Uint8Array | null, control: Uint8Array | null = null): boolean {
+    const handle = this.handle;
+    if (this.#sendQueue.length > 0) return false;
+    return handle.send(data, address, control) >= 0;
+  }
+
+  #flushSends(): void {
+    while (this.#sendQueue.length > 0 && !this.#closed) {
+      const next = this.#sendQueue[0];
+      let sent: number;
+      try {
+        sent = this.#handle.send(next.data, next.address, next.control);
+      } catch (error) {
+        this.#sendQueue.shift();
+        next.reject(error);
+        continue;
+      }
+      if (sent < 0) {
+        this.#handle.awaitWritable();
+        return;
+      }
+      this.#sendQueue.shift();
+      next.resolve(sent);
+    }
+  }
+
+  /** Keeps the event loop alive while the socket is open (the default). */
+  ref(): this {
+    if (!this.#closed) this.#handle.setRef(true);
+    return this;
+  }
+
+  /** Lets the process exit even though this socket is open (like dgram's unref()). */
+  unref(): this {
+    if (!this.#closed) this.#handle.setRef(false);
+    return this;
+  }
+
+  /**
+   * Closes the descriptor. Receive loops end cleanly; sends still waiting for room reject with
+   * ERR_SOCKET_CLOSED. Calling it again does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handle.close();
+    this.#receiver.end();
+    const pending = this.#sendQueue.splice(0);
+    for (const send of pending) send.reject(socketClosed());
+    this.onClose();
+    process.nextTick(() => this.emit('close'));
+  }
+
+  /** Subclass hook run once by close(), after the descriptor is closed. */
+  protected onClose(): void {}
+}

@@ -1,0 +1,153 @@
+// The receive side shared by every rawsock socket: batches from the native reader become
+// 'message' events and typed async iterators, with backpressure: when an iterator's consumer
+// falls behind by `highWaterMark` items, the native reader stops polling and the kernel queues
+// (and, when its buffer is full, counts drops) instead of JS memory growing without bound.
+import { MessageQueue } from './message-queue.js';
+
+/** Options of one receive loop. */
+export interface IterateOptions {
+  /** Ends the loop: the pending and next `next()` reject with an AbortError. */
+  signal?: AbortSignal;
+  /** Items buffered for this loop before the socket stops reading (default 4096). */
+  highWaterMark?: number;
+}
+
+interface Consumer<T> {
+  queue: MessageQueue<T>;
+  highWaterMark: number;
+  wake: (() => void) | null;
+  error: unknown;
+  done: boolean;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  const error = new Error('The operation was aborted', { cause: reason });
+  return Object.assign(error, { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/** Fan-out of received items to async iterators, with pause/resume of the source. */
+export class Receiver<T> {
+  readonly #consumers = new Set<Consumer<T>>();
+  readonly #resume: () => void;
+  #paused = false;
+
+  /** `resume` restarts the source after push() returned false and the loops caught up. */
+  constructor(resume: () => void) {
+    this.#resume = resume;
+  }
+
+  get size(): number {
+    return this.#consumers.size;
+  }
+
+  /** Queues an item for every loop. Returns false when some loop is full (pause the source). */
+  push(item: T): boolean {
+    let room = true;
+    for (const consumer of this.#consumers) {
+      consumer.queue.push(item);
+      if (consumer.wake) {
+        const wake = consumer.wake;
+        consumer.wake = null;
+        wake();
+      }
+      if (consumer.queue.length >= consumer.highWaterMark) room = false;
+    }
+    if (!room) this.#paused = true;
+    return room;
+  }
+
+  /** Ends every loop with this error (delivered after what is already queued). */
+  fail(error: unknown): void {
+    for (const consumer of this.#consumers) {
+      consumer.error = error;
+      consumer.wake?.();
+      consumer.wake = null;
+    }
+  }
+
+  /** Ends every loop cleanly, after what is already queued. */
+  end(): void {
+    for (const consumer of this.#consumers) {
+      consumer.done = true;
+      consumer.wake?.();
+      consumer.wake = null;
+    }
+  }
+
+  #maybeResume(): void {
+    if (!this.#paused) return;
+    for (const consumer of this.#consumers) {
+      if (consumer.queue.length > consumer.highWaterMark / 2) return;
+    }
+    this.#paused = false;
+    this.#resume();
+  }
+
+  /** A new loop; `onEmpty` runs when the last loop ends (the socket may stop reading). */
+  iterate(options: IterateOptions = {}, onEmpty: () => void = () => {}): AsyncIterableIterator<T> {
+    const consumer: Consumer<T> = {
+      queue: new MessageQueue<T>(),
+      highWaterMark: options.highWaterMark ?? 4096,
+      wake: null,
+      error: undefined,
+      done: false,
+    };
+    const { signal } = options;
+    const remove = () => {
+      if (!this.#consumers.delete(consumer)) return;
+      consumer.queue.clear();
+      signal?.removeEventListener('abort', onAbort);
+      if (this.#consumers.size === 0) {
+        onEmpty();
+      } else {
+        this.#maybeResume();
+      }
+    };
+    const onAbort = () => {
+      // An abort ends the loop now: what is still queued for it is dropped with it.
+      consumer.queue.clear();
+      if (signal) consumer.error ??= abortError(signal);
+      consumer.wake?.();
+      consumer.wake = null;
+    };
+    if (signal?.aborted) {
+      consumer.error = abortError(signal);
+    } else {
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }
+    this.#consumers.add(consumer);
+    const iterator: AsyncIterableIterator<T> = {
+      next: async (): Promise<IteratorResult<T>> => {
+        for (;;) {
+          if (consumer.queue.length > 0) {
+            const value = consumer.queue.shift() as T;
+            if (this.#paused) this.#maybeResume();
+            return { value, done: false };
+          }
+          if (consumer.error !== undefined) {
+            const error = consumer.error;
+            remove();
+            throw error;
+          }
+          if (consumer.done || !this.#consumers.has(consumer)) {
+            remove();
+            return { value: undefined, done: true };
+          }
+          await new Promise<void>((resolve) => {
+            consumer.wake = resolve;
+          });
+        }
+      },
+      return: async (): Promise<IteratorResult<T>> => {
+        remove();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    if (this.#paused) this.#maybeResume();
+    return iterator;
+  }
+}

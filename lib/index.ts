@@ -1,0 +1,7 @@
+// rawsock: the Linux socket features Node lacks.
+export * from './congestion/index.js';
+export type { NodeSocketLike, SocketTarget } from './core/fd.js';
+export type { IterateOptions } from './core/receiver.js';
+export type { InetAddress } from './core/sockaddr.js';
+export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
+export { constants } from './native.js';

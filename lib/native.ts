@@ -1,0 +1,67 @@
+// Loads the compiled addon: a prebuild from prebuilds/ when one matches, else build/Release.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The native SocketHandle: one owned non-blocking descriptor watched by libuv. */
+export interface NativeSocketHandle {
+  /** The descriptor, or -1 once closed. */
+  readonly fd: number;
+  close(): void;
+  startReceiving(options?: ReceiveOptions): void;
+  pause(): void;
+  resume(): void;
+  /** Bytes sent, or -1 when the kernel's buffer is full (EAGAIN). */
+  send(data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
+  awaitWritable(): void;
+  drain(): number;
+  setRef(ref: boolean): void;
+  /** Called with each received batch; returning false pauses receiving. */
+  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer) => boolean | undefined;
+  onWritable?: () => void;
+  onError?: (error: NodeJS.ErrnoException) => void;
+}
+
+/** recvmmsg reader geometry (see src-native/socket_handle.cc). */
+export interface ReceiveOptions {
+  slots?: number;
+  slotSize?: number;
+  controlSize?: number;
+  flags?: number;
+  budget?: number;
+}
+
+export interface NativeConstants {
+  readonly [name: string]: number;
+}
+
+export interface Native {
+  constants: NativeConstants;
+  SocketHandle: new (domain: number, type: number, protocol: number) => NativeSocketHandle;
+  errnoError(errno: number, syscall: string): NodeJS.ErrnoException;
+  bind(fd: number, address: Uint8Array): void;
+  connect(fd: number, address: Uint8Array): boolean;
+  getsockname(fd: number): Buffer;
+  getpeername(fd: number): Buffer;
+  ifNameToIndex(name: string): number;
+  ifIndexToName(index: number): string;
+  setsockopt(fd: number, level: number, name: number, value: number | boolean | string | Uint8Array): void;
+  getsockopt(fd: number, level: number, name: number, kind: 'int'): number;
+  getsockopt(fd: number, level: number, name: number, kind: 'string', size?: number): string;
+  getsockopt(fd: number, level: number, name: number, kind: 'bytes', size?: number): Buffer;
+}
+
+function load(): Native {
+  if (process.platform !== 'linux') {
+    throw new Error(
+      `rawsock works on Linux only: packet sockets, UDP-Lite and the other features it offers are Linux kernel interfaces (this is ${process.platform})`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const loadBinding = require('node-gyp-build') as (dir: string) => Native;
+  return loadBinding(root);
+}
+
+export const native: Native = load();
+export const constants: NativeConstants = native.constants;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite and examples use as real peers: iproute2 (ip, ss),
+# util-linux (unshare, setpriv), tcpdump and libpcap (pcap-filter compiler), tshark, socat,
+# python3. Idempotent: installs only what is missing. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ip || need+=(iproute2)
+have ss || need+=(iproute2)
+have unshare || need+=(util-linux)
+have setpriv || need+=(util-linux)
+have tcpdump || need+=(tcpdump)
+have tshark || need+=(tshark)
+have socat || need+=(socat)
+have python3 || need+=(python3)
+have gcc || need+=(gcc)
+ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
+
+if ((${#need[@]} == 0)); then
+  echo "test dependencies: all present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if have sudo; then sudo="sudo"; else
+    echo "install-test-deps: missing ${need[*]} and not root (run as root or install them)" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "test dependencies: installed ${need[*]}"

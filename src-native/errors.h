@@ -1,0 +1,30 @@
+// Errors shaped like Node's own system errors (node:fs, node:net): a message such as
+// "EPERM: operation not permitted, socket" and the properties code, errno (negative, as libuv
+// reports it) and syscall.
+#pragma once
+#include <napi.h>
+
+namespace rawsock {
+
+// The error for a failed system call; `err` is the positive errno value.
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
+
+// Argument errors thrown before any system call, with Node's codes.
+Napi::TypeError ArgTypeError(Napi::Env env, const char* what);
+Napi::RangeError ArgRangeError(Napi::Env env, const char* what);
+
+// Reads a file descriptor argument: a non-negative integer.
+int FdArg(const Napi::CallbackInfo& info, size_t index);
+
+// Reads an integer argument (any int32).
+int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// A byte range borrowed from a Buffer, TypedArray, DataView or ArrayBuffer argument.
+struct Bytes {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+bool IsBytes(const Napi::Value& value);
+Bytes BytesArg(const Napi::Value& value, const char* name);
+
+}  // namespace rawsock

@@ -1,0 +1,450 @@
+#include "socket_handle.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "errors.h"
+#include "modules.h"
+
+namespace rawsock {
+
+// The libuv side of a socket. It is separate from SocketHandle because libuv finishes closing a
+// handle later, in a callback, possibly after the JS object was collected. It also carries the
+// environment-teardown hook: the hook stays registered until the poll handle is fully closed, so
+// a worker's event loop is never closed with our handle still in it.
+struct Watch {
+  uv_poll_t poll;
+  bool poll_initialised = false;
+  bool closing = false;
+  SocketHandle* owner = nullptr;  // cleared when the owner closes
+  napi_async_cleanup_hook_handle hook = nullptr;
+
+  static void Finish(Watch* watch) {
+    if (watch->hook != nullptr) napi_remove_async_cleanup_hook(watch->hook);
+    delete watch;
+  }
+
+  // Stops watching and frees this Watch once libuv is done with it. Idempotent.
+  static void Shutdown(Watch* watch) {
+    if (watch->closing) return;
+    watch->closing = true;
+    watch->owner = nullptr;
+    if (!watch->poll_initialised) {
+      Finish(watch);
+      return;
+    }
+    uv_poll_stop(&watch->poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
+      Finish(static_cast<Watch*>(handle->data));
+    });
+  }
+
+  // The Node environment (main thread or worker) is shutting down: close the socket now.
+  static void OnTeardown(napi_async_cleanup_hook_handle, void* arg) {
+    Watch* watch = static_cast<Watch*>(arg);
+    if (watch->owner != nullptr) {
+      watch->owner->CloseNow();  // calls Shutdown
+    } else {
+      Shutdown(watch);  // no-op when already closing: Finish removes the hook later
+    }
+  }
+};
+
+namespace {
+
+// recvmmsg(2) batch reader: up to `slots` datagrams per call, `budget` calls per wake-up. Each
+// batch is copied, compacted, into fresh JS buffers, so no view handed to JS ever aliases memory
+// that the next batch reuses.
+class MessageReader : public Reader {
+ public:
+  MessageReader(unsigned slots, size_t slot_size, size_t control_size, int flags, unsigned budget)
+      : slots_(slots), slot_size_(slot_size), control_size_(control_size), flags_(flags),
+        budget_(budget), data_(slots * slot_size), names_(slots), control_(slots * control_size),
+        iov_(slots), msgs_(slots) {
+    for (unsigned i = 0; i < slots_; i++) {
+      iov_[i].iov_base = data_.data() + i * slot_size_;
+      iov_[i].iov_len = slot_size_;
+      msgs_[i].msg_hdr.msg_iov = &iov_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+      msgs_[i].msg_hdr.msg_name = &names_[i];
+    }
+  }
+
+  void OnReadable(SocketHandle& handle) override {
+    for (unsigned round = 0; round < budget_ && handle.Receiving(); round++) {
+      for (unsigned i = 0; i < slots_; i++) {
+        msghdr& hdr = msgs_[i].msg_hdr;
+        hdr.msg_namelen = sizeof(sockaddr_storage);
+        hdr.msg_control = control_size_ ? control_.data() + i * control_size_ : nullptr;
+        hdr.msg_controllen = control_size_;
+        hdr.msg_flags = 0;
+      }
+      int count = recvmmsg(handle.Fd(), msgs_.data(), slots_, MSG_DONTWAIT | flags_, nullptr);
+      if (count < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        handle.ReportError(errno, "recvmmsg");
+        return;
+      }
+      if (count == 0) return;
+      if (!DeliverBatch(handle, static_cast<unsigned>(count))) return;
+      if (static_cast<unsigned>(count) < slots_) return;  // the queue is empty
+    }
+  }
+
+ private:
+  // meta: 8 uint32 per message: data offset, captured length, original length, msg_flags,
+  // aux offset, address length, control length, 0. aux holds each address then its control data.
+  bool DeliverBatch(SocketHandle& handle, unsigned count) {
+    Napi::Env env = handle.HandleEnv();
+    size_t data_total = 0, aux_total = 0;
+    for (unsigned i = 0; i < count; i++) {
+      data_total += Captured(i);
+      aux_total += AddressLength(i) + ControlLength(i);
+    }
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, data_total);
+    Napi::Buffer<uint8_t> aux = Napi::Buffer<uint8_t>::New(env, aux_total);
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * 8);
+    uint32_t* m = meta.Data();
+    size_t data_at = 0, aux_at = 0;
+    for (unsigned i = 0; i < count; i++, m += 8) {
+      const msghdr& hdr = msgs_[i].msg_hdr;
+      size_t captured = Captured(i), address = AddressLength(i), control = ControlLength(i);
+      if (captured) memcpy(data.Data() + data_at, iov_[i].iov_base, captured);
+      if (address) memcpy(aux.Data() + aux_at, &names_[i], address);
+      if (control) memcpy(aux.Data() + aux_at + address, hdr.msg_control, control);
+      m[0] = static_cast<uint32_t>(data_at);
+      m[1] = static_cast<uint32_t>(captured);
+      m[2] = msgs_[i].msg_len;  // with MSG_TRUNC: the datagram's real length
+      m[3] = static_cast<uint32_t>(hdr.msg_flags);
+      m[4] = static_cast<uint32_t>(aux_at);
+      m[5] = static_cast<uint32_t>(address);
+      m[6] = static_cast<uint32_t>(control);
+      m[7] = 0;
+      data_at += captured;
+      aux_at += address + control;
+    }
+    return handle.Deliver({data, meta, aux});
+  }
+
+  size_t Captured(unsigned i) const {
+    return msgs_[i].msg_len < slot_size_ ? msgs_[i].msg_len : slot_size_;
+  }
+  size_t AddressLength(unsigned i) const {
+    socklen_t length = msgs_[i].msg_hdr.msg_namelen;
+    return length < sizeof(sockaddr_storage) ? length : sizeof(sockaddr_storage);
+  }
+  size_t ControlLength(unsigned i) const {
+    size_t length = msgs_[i].msg_hdr.msg_controllen;
+    return length < control_size_ ? length : control_size_;
+  }
+
+  unsigned slots_;
+  size_t slot_size_;
+  size_t control_size_;
+  int flags_;
+  unsigned budget_;
+  std::vector<uint8_t> data_;
+  std::vector<sockaddr_storage> names_;
+  std::vector<uint8_t> control_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
+};
+
+uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min,
+                      uint32_t max) {
+  Napi::Value value = options.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
+  double n = value.As<Napi::Number>().DoubleValue();
+  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
+    std::string what = std::string(key) + " must be an integer from " + std::to_string(min) +
+                       " to " + std::to_string(max);
+    throw ArgRangeError(options.Env(), what.c_str());
+  }
+  return static_cast<uint32_t>(n);
+}
+
+bool IsRetryable(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+}  // namespace
+
+Napi::Function SocketHandle::Define(Napi::Env env) {
+  return DefineClass(env, "SocketHandle",
+                     {
+                         InstanceAccessor<&SocketHandle::GetFd>("fd"),
+                         InstanceMethod<&SocketHandle::Close>("close"),
+                         InstanceMethod<&SocketHandle::StartReceiving>("startReceiving"),
+                         InstanceMethod<&SocketHandle::Pause>("pause"),
+                         InstanceMethod<&SocketHandle::Resume>("resume"),
+                         InstanceMethod<&SocketHandle::Send>("send"),
+                         InstanceMethod<&SocketHandle::AwaitWritable>("awaitWritable"),
+                         InstanceMethod<&SocketHandle::Drain>("drain"),
+                         InstanceMethod<&SocketHandle::SetRef>("setRef"),
+                     });
+}
+
+SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SocketHandle>(info) {
+  Napi::Env env = info.Env();
+  int domain = IntArg(info, 0, "domain");
+  int type = IntArg(info, 1, "type");
+  int protocol = IntArg(info, 2, "protocol");
+  // Non-blocking from birth (readiness comes from libuv) and never inherited by child processes.
+  fd_ = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd_ < 0) throw ErrnoError(env, errno, "socket");
+  async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
+  watch_ = new Watch();
+  watch_->owner = this;
+  napi_status status = napi_add_async_cleanup_hook(env, Watch::OnTeardown, watch_, &watch_->hook);
+  if (status != napi_ok) {
+    delete watch_;
+    watch_ = nullptr;
+    ::close(fd_);
+    fd_ = -1;
+    throw Napi::Error::New(env, "rawsock: cannot register the environment cleanup hook");
+  }
+}
+
+SocketHandle::~SocketHandle() { CloseNow(); }
+
+void SocketHandle::CloseNow() {
+  if (fd_ < 0) return;
+  receiving_ = false;
+  want_writable_ = false;
+  poll_events_ = 0;
+  if (watch_ != nullptr) {
+    Watch* watch = watch_;
+    watch_ = nullptr;
+    Watch::Shutdown(watch);  // stops the poll before the descriptor is closed
+  }
+  ::close(fd_);
+  fd_ = -1;
+  if (object_ref_) {
+    object_ref_ = false;
+    Unref();
+  }
+}
+
+void SocketHandle::SetReader(std::unique_ptr<Reader> reader) { reader_ = std::move(reader); }
+
+void SocketHandle::UpdatePoll() {
+  if (fd_ < 0 || watch_ == nullptr) return;
+  int events = 0;
+  if (receiving_ && reader_) events |= UV_READABLE;
+  if (want_writable_) events |= UV_WRITABLE;
+  if (events == poll_events_) return;
+  if (events == 0) {
+    uv_poll_stop(&watch_->poll);
+    poll_events_ = 0;
+    if (object_ref_) {
+      object_ref_ = false;
+      Unref();
+    }
+    return;
+  }
+  if (!watch_->poll_initialised) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(Env(), &loop) != napi_ok) {
+      throw Napi::Error::New(Env(), "rawsock: no event loop");
+    }
+    int rc = uv_poll_init_socket(loop, &watch_->poll, fd_);
+    if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_init");
+    watch_->poll.data = watch_;
+    watch_->poll_initialised = true;
+    if (!loop_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
+  }
+  int rc = uv_poll_start(&watch_->poll, events, OnPoll);
+  if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_start");
+  poll_events_ = events;
+  if (!object_ref_) {
+    object_ref_ = true;
+    Ref();
+  }
+}
+
+void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
+  Watch* watch = static_cast<Watch*>(poll->data);
+  SocketHandle* self = watch->owner;
+  if (self == nullptr || self->fd_ < 0) return;
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  try {
+    if (status < 0) {
+      // The descriptor cannot be watched any more: stop instead of spinning, and say why.
+      self->receiving_ = false;
+      self->want_writable_ = false;
+      self->UpdatePoll();
+      self->ReportError(-status, "poll");
+      return;
+    }
+    if ((events & UV_WRITABLE) && self->want_writable_) {
+      self->want_writable_ = false;
+      self->UpdatePoll();
+      self->Call("onWritable", {});
+    }
+    if ((events & (UV_READABLE | UV_DISCONNECT)) && self->Receiving() && self->reader_) {
+      self->reader_->OnReadable(*self);
+    }
+  } catch (const Napi::Error& error) {
+    // A JS callback threw: report it like any exception thrown from an event-loop callback.
+    napi_fatal_exception(env, error.Value());
+  }
+}
+
+Napi::Value SocketHandle::Call(const char* callback, const std::initializer_list<napi_value>& args) {
+  Napi::Value fn = Value().Get(callback);
+  if (!fn.IsFunction()) return Env().Undefined();
+  return fn.As<Napi::Function>().MakeCallback(Value(), args, *async_context_);
+}
+
+bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
+  Napi::Value result = Call("onMessages", args);
+  if (!Receiving()) return false;
+  if (result.IsBoolean() && !result.As<Napi::Boolean>().Value()) {
+    receiving_ = false;
+    UpdatePoll();
+    return false;
+  }
+  return true;
+}
+
+void SocketHandle::ReportError(int err, const char* syscall) {
+  Call("onError", {ErrnoError(Env(), err, syscall).Value()});
+}
+
+Napi::Value SocketHandle::GetFd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), fd_);
+}
+
+Napi::Value SocketHandle::Close(const Napi::CallbackInfo& info) {
+  CloseNow();
+  return info.Env().Undefined();
+}
+
+static void RequireOpen(const Napi::CallbackInfo& info, int fd) {
+  if (fd < 0) {
+    Napi::Error error = Napi::Error::New(info.Env(), "Socket is closed");
+    error.Set("code", Napi::String::New(info.Env(), "ERR_SOCKET_CLOSED"));
+    throw error;
+  }
+}
+
+// startReceiving({ slots, slotSize, controlSize, flags, budget }) installs the recvmmsg reader;
+// startReceiving() with no options starts the reader already installed (e.g. the packet ring).
+Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
+  RequireOpen(info, fd_);
+  if (info[0].IsObject()) {
+    Napi::Object options = info[0].As<Napi::Object>();
+    uint32_t slots = OptionalUint(options, "slots", 64, 1, 1024);
+    uint32_t slot_size = OptionalUint(options, "slotSize", 65536, 1, 16 << 20);
+    uint32_t control_size = OptionalUint(options, "controlSize", 0, 0, 4096);
+    uint32_t flags = OptionalUint(options, "flags", 0, 0, 0x7fffffff);
+    uint32_t budget = OptionalUint(options, "budget", 4, 1, 1024);
+    if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
+      throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
+    }
+    reader_ = std::make_unique<MessageReader>(slots, slot_size, control_size,
+                                              static_cast<int>(flags), budget);
+  } else if (!reader_) {
+    throw ArgTypeError(info.Env(), "startReceiving needs receive options");
+  }
+  receiving_ = true;
+  UpdatePoll();
+  return info.Env().Undefined();
+}
+
+Napi::Value SocketHandle::Pause(const Napi::CallbackInfo& info) {
+  receiving_ = false;
+  UpdatePoll();
+  return info.Env().Undefined();
+}
+
+Napi::Value SocketHandle::Resume(const Napi::CallbackInfo& info) {
+  RequireOpen(info, fd_);
+  if (reader_) {
+    receiving_ = true;
+    UpdatePoll();
+  }
+  return info.Env().Undefined();
+}
+
+// send(data, address?, control?) -> bytes sent, or -1 when the socket buffer is full (EAGAIN):
+// the caller then waits with awaitWritable() instead of dropping the datagram.
+Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
+  RequireOpen(info, fd_);
+  Bytes data = BytesArg(info[0], "data");
+  iovec iov{data.data, data.length};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    Bytes address = BytesArg(info[1], "address");
+    msg.msg_name = address.data;
+    msg.msg_namelen = static_cast<socklen_t>(address.length);
+  }
+  if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
+    Bytes control = BytesArg(info[2], "control");
+    msg.msg_control = control.data;
+    msg.msg_controllen = control.length;
+  }
+  ssize_t sent;
+  do {
+    sent = sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (IsRetryable(errno)) return Napi::Number::New(info.Env(), -1);
+    throw ErrnoError(info.Env(), errno, "sendmsg");
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(sent));
+}
+
+// Calls onWritable once, the next time the socket can take a datagram.
+Napi::Value SocketHandle::AwaitWritable(const Napi::CallbackInfo& info) {
+  RequireOpen(info, fd_);
+  want_writable_ = true;
+  UpdatePoll();
+  return info.Env().Undefined();
+}
+
+// Reads and discards everything queued now; returns how many datagrams that was. Used when a
+// filter is replaced: packets queued under the old filter must never reach the user.
+Napi::Value SocketHandle::Drain(const Napi::CallbackInfo& info) {
+  RequireOpen(info, fd_);
+  uint32_t count = 0;
+  char byte;
+  for (;;) {
+    ssize_t n = recv(fd_, &byte, sizeof(byte), MSG_DONTWAIT | MSG_TRUNC);
+    if (n >= 0) {
+      count++;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (IsRetryable(errno)) break;
+    throw ErrnoError(info.Env(), errno, "recv");
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
+// setRef(false) lets the process exit while this socket is still being watched (like unref()).
+Napi::Value SocketHandle::SetRef(const Napi::CallbackInfo& info) {
+  loop_ref_ = info[0].ToBoolean().Value();
+  if (watch_ != nullptr && watch_->poll_initialised) {
+    uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&watch_->poll);
+    if (loop_ref_) {
+      uv_ref(handle);
+    } else {
+      uv_unref(handle);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+void InitSocketHandle(Napi::Env env, Napi::Object exports) {
+  exports.Set("SocketHandle", SocketHandle::Define(env));
+}
+
+}  // namespace rawsock

@@ -1,0 +1,83 @@
+// SocketHandle: one owned, non-blocking socket descriptor watched by libuv on Node's own loop.
+//
+// - The descriptor is created by the constructor and closed exactly once: by close(), by the
+//   garbage collector, or when the Node environment (main thread or worker) shuts down.
+// - Readiness comes from a uv_poll_t (no thread per socket, no timers). The poll handle lives in
+//   its own allocation that is freed in its close callback, so it can outlive this object.
+// - What "readable" means is delegated to a Reader: the recvmmsg batch reader here, or the
+//   TPACKET_V3 ring reader in packet_ring.cc. Each wake-up does a bounded amount of work.
+// - While the socket is polled, the JS object is referenced so it cannot be collected.
+#pragma once
+#include <napi.h>
+#include <node_api.h>
+#include <uv.h>
+
+#include <memory>
+
+namespace rawsock {
+
+class SocketHandle;
+struct Watch;
+
+// Drains what is ready on a socket and hands it to JS through SocketHandle::Deliver.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Called on each readable wake-up with the handle's HandleScope open. Must not block and must
+  // stop once handle.Receiving() turns false (JS paused or closed the socket in a callback).
+  virtual void OnReadable(SocketHandle& handle) = 0;
+};
+
+class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  // new SocketHandle(domain, type, protocol). The callbacks are plain properties of the JS object
+  // (onMessages, onWritable, onError), so the closures they capture form an ordinary JS cycle that
+  // the garbage collector can reclaim, instead of being pinned by native persistent references.
+  explicit SocketHandle(const Napi::CallbackInfo& info);
+  ~SocketHandle() override;
+
+  int Fd() const { return fd_; }
+  bool Receiving() const { return fd_ >= 0 && receiving_; }
+  Napi::Env HandleEnv() const { return Env(); }
+
+  // Replaces the reader (not while one of its callbacks runs).
+  void SetReader(std::unique_ptr<Reader> reader);
+
+  // Calls onMessages(...args). Returns false when JS asked to pause (returned false), closed the
+  // socket, or threw (the exception is reported as uncaught, like any event-loop callback).
+  bool Deliver(const std::initializer_list<napi_value>& args);
+
+  // Calls onError(err) with a Node-style errno error.
+  void ReportError(int err, const char* syscall);
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value GetFd(const Napi::CallbackInfo& info);
+  Napi::Value StartReceiving(const Napi::CallbackInfo& info);
+  Napi::Value Pause(const Napi::CallbackInfo& info);
+  Napi::Value Resume(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value AwaitWritable(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value SetRef(const Napi::CallbackInfo& info);
+
+  void UpdatePoll();
+  void CloseNow();
+  static void OnPoll(uv_poll_t* poll, int status, int events);
+  friend struct Watch;
+  Napi::Value Call(const char* callback, const std::initializer_list<napi_value>& args);
+
+  int fd_ = -1;
+  Watch* watch_ = nullptr;        // poll handle + teardown hook; freed by libuv's close callback
+  int poll_events_ = 0;            // events the poll is started with (0 = stopped)
+  bool receiving_ = false;
+  bool want_writable_ = false;
+  bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
+  bool object_ref_ = false;  // whether we hold a reference on the JS object
+  std::unique_ptr<Reader> reader_;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+};
+
+}  // namespace rawsock
