@@ -78,6 +78,14 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     if (this.#started && options) this.#handle.startReceiving(options);
   }
 
+  /**
+   * uint32 fields per message in a native batch's `meta` (8 for the recvmmsg reader, see
+   * src-native/socket_handle.cc; a reader with richer metadata, like the packet ring, uses more).
+   */
+  protected get metaStride(): number {
+    return 8;
+  }
+
   /** Turns message `index` of a native batch into the subclass's message type. */
   protected abstract decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): Message;
 
@@ -112,7 +120,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   }
 
   #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
-    const count = meta.length / 8;
+    const count = meta.length / this.metaStride;
     const emit = this.listenerCount('message') > 0;
     let room = true;
     for (let i = 0; i < count; i++) {
