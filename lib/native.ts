@@ -46,6 +46,10 @@ export interface Native {
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;
   setsockopt(fd: number, level: number, name: number, value: number | boolean | string | Uint8Array): void;
+  /** SO_ATTACH_FILTER with packed struct sock_filter (8 bytes per instruction). */
+  attachFilter(fd: number, program: Uint8Array): void;
+  /** SO_GET_FILTER: the attached program as packed sock_filter, or null. */
+  getFilter(fd: number): Buffer | null;
   getsockopt(fd: number, level: number, name: number, kind: 'int'): number;
   getsockopt(fd: number, level: number, name: number, kind: 'string', size?: number): string;
   getsockopt(fd: number, level: number, name: number, kind: 'bytes', size?: number): Buffer;

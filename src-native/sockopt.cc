@@ -1,5 +1,6 @@
 // Generic getsockopt/setsockopt on any descriptor: int, string and raw-bytes values. Used for the
 // options Node does not expose (TCP_CONGESTION, UDPLITE_*_CSCOV, SO_ATTACH_FILTER, PACKET_*).
+#include <linux/filter.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -76,11 +77,55 @@ Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, buffer.data(), used);
 }
 
+// attachFilter(fd, program): SO_ATTACH_FILTER with a classic BPF program given as packed
+// struct sock_filter (8 bytes each). struct sock_fprog holds a pointer, so it is built here.
+Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  Bytes program = BytesArg(info[1], "program");
+  if (program.length == 0 || program.length % sizeof(sock_filter) != 0 ||
+      program.length / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw ArgRangeError(env, "program must hold 1 to 4096 instructions of 8 bytes");
+  }
+  // Copy into aligned storage: the JS bytes may sit at any offset of their ArrayBuffer.
+  std::vector<sock_filter> filter(program.length / sizeof(sock_filter));
+  memcpy(filter.data(), program.data, program.length);
+  sock_fprog fprog{};
+  fprog.len = static_cast<unsigned short>(filter.size());
+  fprog.filter = filter.data();
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) != 0) {
+    throw ErrnoError(env, errno, "setsockopt");
+  }
+  return env.Undefined();
+}
+
+// getFilter(fd) -> Buffer of packed sock_filter, or null when none is attached. socket(7):
+// SO_GET_FILTER counts its length in instructions, not bytes.
+Napi::Value GetFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  socklen_t count = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, nullptr, &count) != 0) {
+    throw ErrnoError(env, errno, "getsockopt");
+  }
+  if (count == 0) return env.Null();
+  std::vector<sock_filter> filter(count);
+  socklen_t got = count;
+  if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, filter.data(), &got) != 0) {
+    throw ErrnoError(env, errno, "getsockopt");
+  }
+  if (got > count) got = count;
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(filter.data()),
+                                     got * sizeof(sock_filter));
+}
+
 }  // namespace
 
 void InitSockopt(Napi::Env env, Napi::Object exports) {
   exports.Set("setsockopt", Napi::Function::New(env, SetSockOpt, "setsockopt"));
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
+  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
+  exports.Set("getFilter", Napi::Function::New(env, GetFilter, "getFilter"));
 }
 
 }  // namespace rawsock
