@@ -116,10 +116,48 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
 
   #pauseIfIdle(): void {
     if (this.#closed || !this.#started) return;
-    if (this.#receiver.size === 0 && this.listenerCount('message') === 0) this.#handle.pause();
+    if (this.#receiver.size === 0 && !this.hasReaders()) this.#handle.pause();
+  }
+
+  /** Starts reading, or resumes it after a pause (for subclasses with their own consumers). */
+  protected resumeReading(): void {
+    this.#startOrResume();
+  }
+
+  /** Stops reading when nobody consumes (hasReaders() false and no messages() loop). */
+  protected pauseIfIdle(): void {
+    this.#pauseIfIdle();
+  }
+
+  /** Whether something besides messages() loops wants data (default: 'message' listeners). */
+  protected hasReaders(): boolean {
+    return this.listenerCount('message') > 0;
+  }
+
+  /** Number of messages() loops running. */
+  protected get loopCount(): number {
+    return this.#receiver.size;
+  }
+
+  /**
+   * Emits 'message' and queues `message` for every messages() loop; false when the socket
+   * closed or a loop is full (the caller returns false from receiveBatch to pause reading).
+   */
+  protected deliverMessage(message: Message): boolean {
+    if (this.listenerCount('message') > 0) this.emit('message', message);
+    if (this.#closed) return false;
+    return this.#receiver.push(message);
   }
 
   #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
+    return this.receiveBatch(data, meta, aux);
+  }
+
+  /**
+   * One native batch. The default decodes each message and delivers it; subclasses that work on
+   * whole batches override it. Returning false pauses reading (backpressure).
+   */
+  protected receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
     const count = meta.length / this.metaStride;
     const emit = this.listenerCount('message') > 0;
     let room = true;

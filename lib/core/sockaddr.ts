@@ -1,9 +1,9 @@
 // struct sockaddr_in / sockaddr_in6 / sockaddr_un as bytes. The family field is in host byte
 // order, ports and IPv4/IPv6 addresses in network byte order (ip(7), ipv6(7), unix(7)).
 import { endianness } from 'node:os';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../decode/address.js';
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './ip.js';
 
 const littleEndian = endianness() === 'LE';
 
