@@ -7,3 +7,4 @@ export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
 export { constants } from './native.js';
 export * from './pcap/index.js';
+export * as bpf from './bpf/index.js';
