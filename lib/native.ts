@@ -35,8 +35,38 @@ export interface NativeConstants {
   readonly [name: string]: number;
 }
 
+/** Packet-socket receive paths (src-native/packet_ring.cc); batches decoded by lib/packet/batch.ts. */
+export interface NativePacket {
+  /** PACKET_VERSION = TPACKET_V3 + PACKET_RX_RING + mmap, and the ring reader. Before bind(). */
+  attachRing(
+    handle: NativeSocketHandle,
+    options: {
+      blockSize: number;
+      blockCount: number;
+      frameSize: number;
+      retireTimeoutMs: number;
+      snapLength: number;
+      batchBlocks: number;
+    },
+  ): void;
+  /** The recvmmsg reader with PACKET_AUXDATA and SO_TIMESTAMPNS, same batch layout as the ring. */
+  attachPacketReader(
+    handle: NativeSocketHandle,
+    options: { slots: number; slotSize: number; snapLength: number; budget: number },
+  ): void;
+  /** Flags packets of the blocks already filled (plus `extraBlocks`) as stale; returns the count. */
+  markStale(handle: NativeSocketHandle, extraBlocks: number): number;
+  /** Unmaps the ring (after close). */
+  release(handle: NativeSocketHandle): void;
+  info(handle: NativeSocketHandle): { kind: 'ring' | 'recvmmsg'; malformedBlocks: number } | null;
+  /** uint32 metadata fields per packet in a batch. */
+  readonly metaStride: number;
+  readonly pageSize: number;
+}
+
 export interface Native {
   constants: NativeConstants;
+  packet: NativePacket;
   SocketHandle: new (domain: number, type: number, protocol: number) => NativeSocketHandle;
   errnoError(errno: number, syscall: string): NodeJS.ErrnoException;
   bind(fd: number, address: Uint8Array): void;

@@ -1,8 +1,454 @@
-// TPACKET_V3 receive ring for packet sockets (filled in by the packet-socket work).
+// Receive paths of packet sockets (packet(7)): the TPACKET_V3 mmap ring, and a recvmmsg reader
+// for when the ring cannot be set up. Both hand JS the same batch layout: one fresh Buffer with
+// the packets copied back to back, and kPacketMetaStride uint32 of metadata per packet (decoded
+// in lib/packet/batch.ts). Nothing handed to JS aliases the ring or a reused receive buffer.
+//
+// meta[0] data offset      meta[4] timestamp nsec       meta[8]  vlan tci | tpid << 16
+// meta[1] captured length  meta[5] interface index      meta[9]  source address bytes 0..3
+// meta[2] original length  meta[6] pkttype | halen << 8 meta[10] source address bytes 4..7
+// meta[3] timestamp sec             | flags << 16       meta[11] network offset | tp_status << 16
+//                          meta[7] protocol | hatype << 16
+#include "packet_ring.h"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "errors.h"
 #include "modules.h"
+#include "socket_handle.h"
+
+#ifndef TP_STATUS_VLAN_TPID_VALID
+#define TP_STATUS_VLAN_TPID_VALID (1 << 6)
+#endif
 
 namespace rawsock {
 
-void InitPacketRing(Napi::Env, Napi::Object) {}
+namespace {
+
+constexpr uint32_t kPacketMetaStride = 12;
+constexpr uint32_t kFlagVlan = 1;    // a VLAN tag was removed by the kernel (meta[8] holds it)
+constexpr uint32_t kFlagStale = 4;   // captured under a filter that has since been replaced
+
+// Identifies PacketReader for Reader::As (its address is the id; the value is never read).
+constexpr char kPacketReaderType = 0;
+
+struct PacketFields {
+  uint32_t captured;
+  uint32_t len;
+  uint32_t sec;
+  uint32_t nsec;
+  uint32_t status;
+  uint32_t vlan_tci;
+  uint16_t vlan_tpid;
+  uint16_t net_offset;
+  bool stale;
+};
+
+void WriteMeta(uint32_t* m, uint32_t offset, const PacketFields& f, const sockaddr_ll& sll) {
+  // packet(7) / tpacket_rcv(): TP_STATUS_VLAN_VALID says a tag was stripped (a TCI of 0 is a
+  // valid tag then); older kernels set only the TCI, so a non-zero TCI counts too (as libpcap).
+  const bool vlan = (f.status & TP_STATUS_VLAN_VALID) != 0 || f.vlan_tci != 0;
+  uint16_t tpid = 0;
+  if (vlan) tpid = (f.status & TP_STATUS_VLAN_TPID_VALID) != 0 && f.vlan_tpid != 0 ? f.vlan_tpid : ETH_P_8021Q;
+  const uint32_t flags = (vlan ? kFlagVlan : 0) | (f.stale ? kFlagStale : 0);
+  const uint32_t halen = sll.sll_halen <= 8 ? sll.sll_halen : 8;
+  uint8_t address[8] = {0};
+  std::memcpy(address, sll.sll_addr, halen);
+  m[0] = offset;
+  m[1] = f.captured;
+  m[2] = f.len;
+  m[3] = f.sec;
+  m[4] = f.nsec;
+  m[5] = sll.sll_ifindex > 0 ? static_cast<uint32_t>(sll.sll_ifindex) : 0;
+  m[6] = (sll.sll_pkttype & 0xffu) | (halen << 8) | (flags << 16);
+  // packet(7): sll_protocol is in network byte order; JS sees host order.
+  m[7] = static_cast<uint32_t>(ntohs(sll.sll_protocol)) | (static_cast<uint32_t>(sll.sll_hatype) << 16);
+  m[8] = (f.vlan_tci & 0xffffu) | (static_cast<uint32_t>(tpid) << 16);
+  m[9] = address[0] | (address[1] << 8) | (address[2] << 16) | (static_cast<uint32_t>(address[3]) << 24);
+  m[10] = address[4] | (address[5] << 8) | (address[6] << 16) | (static_cast<uint32_t>(address[7]) << 24);
+  m[11] = f.net_offset | ((f.status & 0xffffu) << 16);
+}
+
+// What both packet readers offer JS besides reading.
+class PacketReader : public Reader {
+ public:
+  void* As(const void* type_id) override { return type_id == &kPacketReaderType ? this : nullptr; }
+  // Flags what was captured under the old filter so JS re-checks it with the new one; returns
+  // how many ring blocks that covers (0 for the recvmmsg reader, which drains instead).
+  virtual unsigned MarkStale(unsigned extra_blocks) = 0;
+  // Gives memory back before the object is collected (the socket was closed).
+  virtual void Release() {}
+  virtual const char* Kind() const = 0;
+  double malformed_blocks = 0;
+};
+
+// --- TPACKET_V3 ring ----------------------------------------------------------------------------
+
+class RingReader : public PacketReader {
+ public:
+  RingReader(uint8_t* map, size_t block_size, unsigned block_count, uint32_t snaplen, unsigned batch_blocks)
+      : map_(map), block_size_(block_size), block_count_(block_count), snaplen_(snaplen),
+        batch_blocks_(batch_blocks) {}
+  ~RingReader() override { Release(); }
+
+  void Release() override {
+    if (map_ == nullptr) return;
+    munmap(map_, block_size_ * block_count_);
+    map_ = nullptr;
+  }
+
+  const char* Kind() const override { return "ring"; }
+
+  unsigned MarkStale(unsigned extra_blocks) override {
+    unsigned ready = 0;
+    while (map_ != nullptr && ready < block_count_ && Ready((current_ + ready) % block_count_)) ready++;
+    stale_blocks_ = ready + extra_blocks;
+    return stale_blocks_;
+  }
+
+  void OnReadable(SocketHandle& handle) override {
+    // At most one lap of the ring per wake-up; batches of up to batch_blocks_ blocks.
+    unsigned budget = block_count_;
+    while (budget > 0 && map_ != nullptr && handle.Receiving()) {
+      unsigned blocks = 0;
+      while (blocks < batch_blocks_ && blocks < budget && Ready((current_ + blocks) % block_count_)) blocks++;
+      if (blocks == 0) return;
+      budget -= blocks;
+      if (!DeliverBlocks(handle, blocks)) return;
+    }
+  }
+
+ private:
+  uint8_t* BlockAt(unsigned index) const { return map_ + static_cast<size_t>(index) * block_size_; }
+
+  // packet_mmap.rst: a block is ours while block_status != TP_STATUS_KERNEL (acquire, so the
+  // kernel's writes to the block are visible), and goes back by storing TP_STATUS_KERNEL (release).
+  bool Ready(unsigned index) const {
+    auto* desc = reinterpret_cast<tpacket_block_desc*>(BlockAt(index));
+    return __atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) != TP_STATUS_KERNEL;
+  }
+  void Return(unsigned index) {
+    auto* desc = reinterpret_cast<tpacket_block_desc*>(BlockAt(index));
+    __atomic_store_n(&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  }
+
+  bool DeliverBlocks(SocketHandle& handle, unsigned blocks) {
+    Napi::Env env = handle.HandleEnv();
+    size_t bytes = 0, count = 0;
+    bool malformed = false;
+    for (unsigned b = 0; b < blocks; b++) {
+      WalkBlock(BlockAt((current_ + b) % block_count_), block_size_,
+                [&](const RingPacket& p) {
+                  bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+                  count++;
+                },
+                &malformed);
+    }
+    // Offsets into the batch are uint32: a batch is at most batch_blocks_ blocks (checked in JS
+    // to stay far below 4 GiB), so this only guards against a broken geometry.
+    if (bytes > UINT32_MAX) bytes = UINT32_MAX;
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, bytes);
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
+    uint8_t* out = data.Data();
+    uint32_t* m = meta.Data();
+    size_t written = 0, at = 0;
+    for (unsigned b = 0; b < blocks; b++) {
+      const unsigned index = (current_ + b) % block_count_;
+      const bool stale = stale_blocks_ > 0;
+      if (stale) stale_blocks_--;
+      WalkBlock(BlockAt(index), block_size_,
+                [&](const RingPacket& p) {
+                  const uint32_t captured = p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+                  // The block did not change since the first pass (it is ours), but never trust it.
+                  if (written >= count || captured > bytes - at) return;
+                  std::memcpy(out + at, p.data, captured);
+                  PacketFields f{captured, p.len, p.sec, p.nsec, p.status, p.vlan_tci, p.vlan_tpid, p.net_offset, stale};
+                  WriteMeta(m + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
+                  at += captured;
+                  written++;
+                },
+                &malformed);
+      if (malformed) malformed_blocks++;
+      Return(index);
+    }
+    current_ = (current_ + blocks) % block_count_;
+    if (count == 0) return true;
+    return handle.Deliver({data, meta});
+  }
+
+  uint8_t* map_;
+  size_t block_size_;
+  unsigned block_count_;
+  uint32_t snaplen_;
+  unsigned batch_blocks_;
+  unsigned current_ = 0;       // the next block the kernel hands over (blocks are filled in order)
+  unsigned stale_blocks_ = 0;  // blocks still to flag as captured under the previous filter
+};
+
+// --- recvmmsg fallback ----------------------------------------------------------------------------
+
+class MessagePacketReader : public PacketReader {
+ public:
+  MessagePacketReader(unsigned slots, size_t slot_size, uint32_t snaplen, unsigned budget)
+      : slots_(slots), slot_size_(slot_size), snaplen_(snaplen), budget_(budget), data_(slots * slot_size),
+        names_(slots), control_(slots * kControlSize), iov_(slots), msgs_(slots) {
+    for (unsigned i = 0; i < slots_; i++) {
+      iov_[i].iov_base = data_.data() + i * slot_size_;
+      iov_[i].iov_len = slot_size_;
+      msgs_[i].msg_hdr.msg_iov = &iov_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+      msgs_[i].msg_hdr.msg_name = &names_[i];
+    }
+  }
+
+  const char* Kind() const override { return "recvmmsg"; }
+  unsigned MarkStale(unsigned) override { return 0; }
+
+  void OnReadable(SocketHandle& handle) override {
+    for (unsigned round = 0; round < budget_ && handle.Receiving(); round++) {
+      for (unsigned i = 0; i < slots_; i++) {
+        msghdr& hdr = msgs_[i].msg_hdr;
+        hdr.msg_namelen = sizeof(sockaddr_ll);
+        hdr.msg_control = control_.data() + i * kControlSize;
+        hdr.msg_controllen = kControlSize;
+        hdr.msg_flags = 0;
+      }
+      // MSG_TRUNC: packet(7) then reports the real length of a packet longer than the slot.
+      int n = recvmmsg(handle.Fd(), msgs_.data(), slots_, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        handle.ReportError(errno, "recvmmsg");
+        return;
+      }
+      if (n == 0) return;
+      if (!DeliverBatch(handle, static_cast<unsigned>(n))) return;
+      if (static_cast<unsigned>(n) < slots_) return;  // the queue is empty
+    }
+  }
+
+ private:
+  static constexpr size_t kControlSize = CMSG_SPACE(sizeof(tpacket_auxdata)) + CMSG_SPACE(sizeof(timespec)) + 64;
+
+  uint32_t Captured(unsigned i) const {
+    size_t captured = msgs_[i].msg_len;
+    if (captured > slot_size_) captured = slot_size_;
+    if (captured > snaplen_) captured = snaplen_;
+    return static_cast<uint32_t>(captured);
+  }
+
+  bool DeliverBatch(SocketHandle& handle, unsigned count) {
+    Napi::Env env = handle.HandleEnv();
+    size_t bytes = 0;
+    for (unsigned i = 0; i < count; i++) bytes += Captured(i);
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, bytes);
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
+    size_t at = 0;
+    timespec now{0, 0};
+    for (unsigned i = 0; i < count; i++) {
+      msghdr& hdr = msgs_[i].msg_hdr;
+      const uint32_t captured = Captured(i);
+      std::memcpy(data.Data() + at, iov_[i].iov_base, captured);
+      sockaddr_ll sll{};
+      std::memcpy(&sll, &names_[i], hdr.msg_namelen < sizeof(sll) ? hdr.msg_namelen : sizeof(sll));
+      PacketFields f{captured, msgs_[i].msg_len, 0, 0, 0, 0, 0, 0, false};
+      bool stamped = false;
+      // CMSG_NXTHDR checks each header against msg_controllen, which the kernel set.
+      for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr; c = CMSG_NXTHDR(&hdr, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+            c->cmsg_len >= CMSG_LEN(sizeof(tpacket_auxdata))) {
+          tpacket_auxdata aux;
+          std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+          f.len = aux.tp_len;  // the length before the filter's snap length cut
+          f.status = aux.tp_status;
+          f.vlan_tci = aux.tp_vlan_tci;
+          f.vlan_tpid = aux.tp_vlan_tpid;
+          f.net_offset = aux.tp_net;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+          f.sec = static_cast<uint32_t>(ts.tv_sec);
+          f.nsec = static_cast<uint32_t>(ts.tv_nsec);
+          stamped = true;
+        }
+      }
+      if (!stamped) {
+        if (now.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &now);
+        f.sec = static_cast<uint32_t>(now.tv_sec);
+        f.nsec = static_cast<uint32_t>(now.tv_nsec);
+      }
+      WriteMeta(meta.Data() + i * kPacketMetaStride, static_cast<uint32_t>(at), f, sll);
+      at += captured;
+    }
+    return handle.Deliver({data, meta});
+  }
+
+  unsigned slots_;
+  size_t slot_size_;
+  uint32_t snaplen_;
+  unsigned budget_;
+  std::vector<uint8_t> data_;
+  std::vector<sockaddr_ll> names_;
+  std::vector<uint8_t> control_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
+};
+
+// --- bindings ----------------------------------------------------------------------------------------
+
+SocketHandle* HandleArg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw ArgTypeError(info.Env(), "handle must be a SocketHandle");
+  SocketHandle* handle = SocketHandle::Unwrap(info[0].As<Napi::Object>());
+  if (handle == nullptr) throw ArgTypeError(info.Env(), "handle must be a SocketHandle");
+  if (handle->Fd() < 0) {
+    Napi::Error error = Napi::Error::New(info.Env(), "Socket is closed");
+    error.Set("code", Napi::String::New(info.Env(), "ERR_SOCKET_CLOSED"));
+    throw error;
+  }
+  return handle;
+}
+
+uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
+  Napi::Value value = options.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
+  double n = value.As<Napi::Number>().DoubleValue();
+  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
+    std::string what = std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    throw ArgRangeError(options.Env(), what.c_str());
+  }
+  return static_cast<uint32_t>(n);
+}
+
+Napi::Object OptionsArg(const Napi::CallbackInfo& info) {
+  if (!info[1].IsObject()) throw ArgTypeError(info.Env(), "options must be an object");
+  return info[1].As<Napi::Object>();
+}
+
+// attachRing(handle, { blockSize, blockCount, frameSize, retireTimeoutMs, snapLength, batchBlocks })
+// Sets PACKET_VERSION = TPACKET_V3 and PACKET_RX_RING, maps the ring and installs its reader.
+// Call before bind(): allocating a ring on a bound socket drops packets (libpcap binds last too).
+Napi::Value AttachRing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SocketHandle* handle = HandleArg(info);
+  Napi::Object options = OptionsArg(info);
+  const uint32_t page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  const uint32_t block_size = UintOption(options, "blockSize", 1u << 20, page, 1u << 30);
+  const uint32_t block_count = UintOption(options, "blockCount", 8, 1, 65536);
+  const uint32_t frame_size = UintOption(options, "frameSize", 2048, TPACKET_ALIGNMENT, block_size);
+  const uint32_t retire = UintOption(options, "retireTimeoutMs", 10, 0, 60000);
+  const uint32_t snaplen = UintOption(options, "snapLength", 262144, 1, UINT32_MAX);
+  const uint32_t batch_blocks = UintOption(options, "batchBlocks", 4, 1, 64);
+  if (block_size % page != 0) throw ArgRangeError(env, "blockSize must be a multiple of the page size");
+  if (frame_size % TPACKET_ALIGNMENT != 0) throw ArgRangeError(env, "frameSize must be a multiple of 16");
+  if (static_cast<uint64_t>(block_size) * block_count > (1ull << 32)) {
+    throw ArgRangeError(env, "blockSize * blockCount must not exceed 4 GiB");
+  }
+  const int fd = handle->Fd();
+  int version = TPACKET_V3;
+  if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) != 0) {
+    throw ErrnoError(env, errno, "setsockopt");
+  }
+  tpacket_req3 req{};
+  req.tp_block_size = block_size;
+  req.tp_block_nr = block_count;
+  req.tp_frame_size = frame_size;
+  req.tp_frame_nr = (block_size / frame_size) * block_count;
+  req.tp_retire_blk_tov = retire;  // 0: the kernel derives one from the link speed
+  if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0) {
+    throw ErrnoError(env, errno, "setsockopt");
+  }
+  const size_t length = static_cast<size_t>(block_size) * block_count;
+  void* map = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) {
+    int err = errno;
+    tpacket_req3 none{};  // frees the ring again so the socket can still be read with recvmmsg
+    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &none, sizeof(none));
+    throw ErrnoError(env, err, "mmap");
+  }
+  handle->SetReader(std::make_unique<RingReader>(static_cast<uint8_t*>(map), block_size, block_count, snaplen,
+                                                 batch_blocks));
+  return env.Undefined();
+}
+
+// attachPacketReader(handle, { slots, slotSize, snapLength, budget }): the recvmmsg reader, with
+// PACKET_AUXDATA (original length, VLAN tag, tp_status) and SO_TIMESTAMPNS turned on.
+Napi::Value AttachPacketReader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SocketHandle* handle = HandleArg(info);
+  Napi::Object options = OptionsArg(info);
+  const uint32_t slots = UintOption(options, "slots", 64, 1, 1024);
+  const uint32_t slot_size = UintOption(options, "slotSize", 65600, 64, 1u << 20);
+  const uint32_t snaplen = UintOption(options, "snapLength", 262144, 1, UINT32_MAX);
+  const uint32_t budget = UintOption(options, "budget", 4, 1, 1024);
+  if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
+    throw ArgRangeError(env, "slots * slotSize must not exceed 64 MiB");
+  }
+  int on = 1;
+  if (setsockopt(handle->Fd(), SOL_PACKET, PACKET_AUXDATA, &on, sizeof(on)) != 0 ||
+      setsockopt(handle->Fd(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) {
+    throw ErrnoError(env, errno, "setsockopt");
+  }
+  handle->SetReader(std::make_unique<MessagePacketReader>(slots, slot_size, snaplen, budget));
+  return env.Undefined();
+}
+
+PacketReader* PacketReaderOf(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) throw ArgTypeError(info.Env(), "handle must be a SocketHandle");
+  SocketHandle* handle = SocketHandle::Unwrap(info[0].As<Napi::Object>());
+  Reader* reader = handle == nullptr ? nullptr : handle->CurrentReader();
+  void* packet = reader == nullptr ? nullptr : reader->As(&kPacketReaderType);
+  return static_cast<PacketReader*>(packet);
+}
+
+// markStale(handle, extraBlocks) -> ring blocks whose packets will carry the stale flag.
+Napi::Value MarkStale(const Napi::CallbackInfo& info) {
+  PacketReader* reader = PacketReaderOf(info);
+  uint32_t extra = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+  if (extra > 64) extra = 64;
+  return Napi::Number::New(info.Env(), reader == nullptr ? 0 : reader->MarkStale(extra));
+}
+
+// releasePacketReader(handle): unmaps the ring once the socket is closed. Safe from within a
+// receive callback: the ring reader hands blocks back before it calls JS and checks afterwards.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  PacketReader* reader = PacketReaderOf(info);
+  if (reader != nullptr) reader->Release();
+  return info.Env().Undefined();
+}
+
+// packetReaderInfo(handle) -> { kind: 'ring' | 'recvmmsg', malformedBlocks } or null.
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  PacketReader* reader = PacketReaderOf(info);
+  if (reader == nullptr) return info.Env().Null();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("kind", Napi::String::New(info.Env(), reader->Kind()));
+  result.Set("malformedBlocks", Napi::Number::New(info.Env(), reader->malformed_blocks));
+  return result;
+}
+
+}  // namespace
+
+void InitPacketRing(Napi::Env env, Napi::Object exports) {
+  Napi::Object packet = Napi::Object::New(env);
+  packet.Set("attachRing", Napi::Function::New(env, AttachRing, "attachRing"));
+  packet.Set("attachPacketReader", Napi::Function::New(env, AttachPacketReader, "attachPacketReader"));
+  packet.Set("markStale", Napi::Function::New(env, MarkStale, "markStale"));
+  packet.Set("release", Napi::Function::New(env, Release, "release"));
+  packet.Set("info", Napi::Function::New(env, Info, "info"));
+  packet.Set("metaStride", Napi::Number::New(env, kPacketMetaStride));
+  packet.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
+  exports.Set("packet", packet);
+}
 
 }  // namespace rawsock

@@ -26,6 +26,9 @@ class Reader {
   // Called on each readable wake-up with the handle's HandleScope open. Must not block and must
   // stop once handle.Receiving() turns false (JS paused or closed the socket in a callback).
   virtual void OnReadable(SocketHandle& handle) = 0;
+  // Reaches a reader's own interface without RTTI (node-gyp builds with -fno-rtti): returns this
+  // reader as the type that `type_id` stands for, or nullptr when it is not one.
+  virtual void* As(const void* /*type_id*/) { return nullptr; }
 };
 
 class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
@@ -44,6 +47,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
 
   // Replaces the reader (not while one of its callbacks runs).
   void SetReader(std::unique_ptr<Reader> reader);
+  // The installed reader, or nullptr.
+  Reader* CurrentReader() const { return reader_.get(); }
 
   // Calls onMessages(...args). Returns false when JS asked to pause (returned false), closed the
   // socket, or threw (the exception is reported as uncaught, like any event-loop callback).

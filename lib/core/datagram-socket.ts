@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
+import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 
 interface PendingSend {
@@ -33,7 +34,8 @@ export function toBytes(data: unknown, name = 'data'): Uint8Array {
 export abstract class DatagramSocket<Message> extends EventEmitter {
   readonly #handle: NativeSocketHandle;
   readonly #receiver: Receiver<Message>;
-  readonly #sendQueue: PendingSend[] = [];
+  // A queue with O(1) shift: a burst of sends to a slow receiver can leave 100,000s waiting.
+  readonly #sendQueue = new MessageQueue<PendingSend>();
   #receiveOptions: ReceiveOptions | null;
   #started = false;
   #closed = false;
@@ -214,7 +216,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
 
   #flushSends(): void {
     while (this.#sendQueue.length > 0 && !this.#closed) {
-      const next = this.#sendQueue[0];
+      const next = this.#sendQueue.peek() as PendingSend;
       let sent: number;
       try {
         sent = this.#handle.send(next.data, next.address, next.control);
@@ -253,8 +255,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     this.#closed = true;
     this.#handle.close();
     this.#receiver.end();
-    const pending = this.#sendQueue.splice(0);
-    for (const send of pending) send.reject(socketClosed());
+    for (let send = this.#sendQueue.shift(); send; send = this.#sendQueue.shift()) send.reject(socketClosed());
     this.onClose();
     process.nextTick(() => this.emit('close'));
   }

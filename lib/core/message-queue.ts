@@ -12,6 +12,11 @@ export class MessageQueue<T> {
     this.#items.push(item);
   }
 
+  /** The first item, without removing it. */
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head];

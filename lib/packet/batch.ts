@@ -1,0 +1,350 @@
+// What a packet socket hands JS: batches (one per ring block, or per recvmmsg call) that read
+// their packets' fields straight from the native metadata without allocating per packet, and
+// Packet objects for code that wants one object per packet.
+//
+// The native layout (src-native/packet_ring.cc), 12 uint32 per packet:
+//   0 data offset, 1 captured length, 2 original length, 3 seconds, 4 nanoseconds,
+//   5 interface index, 6 pkttype | address length << 8 | flags << 16, 7 protocol | hatype << 16,
+//   8 VLAN TCI | TPID << 16, 9-10 source address bytes, 11 network offset | tp_status << 16.
+import { type DecodedPacket, decodePacket } from '../decode/packet.js';
+import type { PcapPacket } from '../pcap/writer.js';
+
+const STRIDE = 12;
+const FLAG_VLAN = 1;
+const FLAG_STALE = 4;
+
+/** Where a packet was going (`sll_pkttype`, packet(7)). */
+export type PacketType =
+  | 'host'
+  | 'broadcast'
+  | 'multicast'
+  | 'otherhost'
+  | 'outgoing'
+  | 'loopback'
+  | 'user'
+  | 'kernel'
+  | 'unknown';
+
+const PACKET_TYPES: readonly PacketType[] = [
+  'host', // PACKET_HOST: addressed to this host
+  'broadcast', // PACKET_BROADCAST
+  'multicast', // PACKET_MULTICAST
+  'otherhost', // PACKET_OTHERHOST: addressed to another host (seen in promiscuous mode)
+  'outgoing', // PACKET_OUTGOING: sent by this host
+  'loopback',
+  'user',
+  'kernel',
+];
+
+/** A VLAN tag the kernel removed from the frame (TP_STATUS_VLAN_VALID); the frame no longer holds it. */
+export interface VlanTag {
+  /** VLAN identifier, 0..4095. */
+  id: number;
+  /** Priority code point, 0..7. */
+  priority: number;
+  /** Drop eligible indicator. */
+  dropEligible: boolean;
+  /** The tag's EtherType: 0x8100 (802.1Q) or 0x88a8 (802.1ad). */
+  tpid: number;
+}
+
+/** How pcap files of this socket's packets are written (lib/pcap PcapWriter `linkType`). */
+export type CaptureLinkType = 'ethernet' | 'linux-sll' | 'raw';
+
+/** What a batch needs from its socket. @internal */
+export interface BatchContext {
+  readonly mode: 'raw' | 'cooked';
+  readonly linkType: CaptureLinkType;
+  interfaceName(index: number): string;
+}
+
+const ARPHRD_ETHER = 1;
+const ARPHRD_LOOPBACK = 772;
+
+function hex(byte: number): string {
+  return byte < 16 ? `0${byte.toString(16)}` : byte.toString(16);
+}
+
+/**
+ * The packets of one native batch. Accessors take the packet's index (0 ≤ i < length) and read
+ * the metadata directly; nothing is allocated per packet unless asked for (data(i), packet(i)).
+ *
+ * The bytes are a private copy: `buffer` and every view from `data(i)` stay valid and unchanged
+ * for as long as they are referenced, whatever the socket reads afterwards.
+ */
+export class PacketBatch implements Iterable<Packet> {
+  /** Number of packets. */
+  readonly length: number;
+  /** Every packet's captured bytes, back to back: packet i is `buffer.subarray(offset(i), offset(i) + capturedLength(i))`. */
+  readonly buffer: Buffer;
+  readonly #meta: Uint32Array;
+  readonly #context: BatchContext;
+
+  /** @internal */
+  constructor(buffer: Buffer, meta: Uint32Array, context: BatchContext) {
+    this.buffer = buffer;
+    this.#meta = meta;
+    this.#context = context;
+    this.length = meta.length / STRIDE;
+  }
+
+  /** Where packet i starts in `buffer`. */
+  offset(i: number): number {
+    return this.#meta[i * STRIDE] as number;
+  }
+  /** Bytes captured (at most the snap length). */
+  capturedLength(i: number): number {
+    return this.#meta[i * STRIDE + 1] as number;
+  }
+  /** Length of the packet as it was on the wire (before any snap-length cut). */
+  originalLength(i: number): number {
+    return this.#meta[i * STRIDE + 2] as number;
+  }
+  /** True when fewer bytes were captured than the packet had. */
+  truncated(i: number): boolean {
+    return (this.#meta[i * STRIDE + 1] as number) < (this.#meta[i * STRIDE + 2] as number);
+  }
+  /** A view of packet i's bytes (valid for as long as it is referenced). */
+  data(i: number): Buffer {
+    this.#check(i);
+    const at = this.#meta[i * STRIDE] as number;
+    return this.buffer.subarray(at, at + (this.#meta[i * STRIDE + 1] as number));
+  }
+  /** Capture time, whole seconds since the Unix epoch. */
+  timestampSeconds(i: number): number {
+    return this.#meta[i * STRIDE + 3] as number;
+  }
+  /** Capture time, nanoseconds within the second. */
+  timestampNanoseconds(i: number): number {
+    return this.#meta[i * STRIDE + 4] as number;
+  }
+  /** Capture time in nanoseconds since the Unix epoch. */
+  timestampNs(i: number): bigint {
+    return BigInt(this.#meta[i * STRIDE + 3] as number) * 1_000_000_000n + BigInt(this.#meta[i * STRIDE + 4] as number);
+  }
+  /** Capture time in milliseconds since the Unix epoch (what Date takes; sub-µs precision is lost). */
+  timestampMs(i: number): number {
+    return (this.#meta[i * STRIDE + 3] as number) * 1000 + (this.#meta[i * STRIDE + 4] as number) / 1e6;
+  }
+  /** Index of the interface the packet was seen on. */
+  interfaceIndex(i: number): number {
+    return this.#meta[i * STRIDE + 5] as number;
+  }
+  /** Name of that interface (looked up once per index and cached by the socket). */
+  interfaceName(i: number): string {
+    return this.#context.interfaceName(this.#meta[i * STRIDE + 5] as number);
+  }
+  /** `sll_pkttype` as a number (PACKET_HOST 0 … PACKET_OUTGOING 4). */
+  packetTypeCode(i: number): number {
+    return (this.#meta[i * STRIDE + 6] as number) & 0xff;
+  }
+  /** Where the packet was going: 'host', 'broadcast', 'multicast', 'otherhost' or 'outgoing'. */
+  packetType(i: number): PacketType {
+    return PACKET_TYPES[(this.#meta[i * STRIDE + 6] as number) & 0xff] ?? 'unknown';
+  }
+  /** EtherType (skb->protocol), host order: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP. */
+  protocol(i: number): number {
+    return (this.#meta[i * STRIDE + 7] as number) & 0xffff;
+  }
+  /** ARPHRD_* type of the interface: 1 Ethernet (and veth), 772 loopback, 65534 none (tun). */
+  hardwareType(i: number): number {
+    return (this.#meta[i * STRIDE + 7] as number) >>> 16;
+  }
+  /** Length of the link-layer source address (6 on Ethernet, 0 when none). */
+  sourceAddressLength(i: number): number {
+    return ((this.#meta[i * STRIDE + 6] as number) >>> 8) & 0xff;
+  }
+  /** The link-layer source address as 'aa:bb:cc:dd:ee:ff' ('' when the link has none). */
+  sourceAddress(i: number): string {
+    const length = this.sourceAddressLength(i);
+    const low = this.#meta[i * STRIDE + 9] as number;
+    const high = this.#meta[i * STRIDE + 10] as number;
+    let text = '';
+    for (let b = 0; b < length; b++) {
+      const byte = b < 4 ? (low >>> (8 * b)) & 0xff : (high >>> (8 * (b - 4))) & 0xff;
+      text += b === 0 ? hex(byte) : `:${hex(byte)}`;
+    }
+    return text;
+  }
+  /** True when the kernel removed a VLAN tag from this frame (see vlan(i)). */
+  hasVlan(i: number): boolean {
+    return (((this.#meta[i * STRIDE + 6] as number) >>> 16) & FLAG_VLAN) !== 0;
+  }
+  /** The VLAN tag the kernel removed, or undefined. */
+  vlan(i: number): VlanTag | undefined {
+    if (!this.hasVlan(i)) return undefined;
+    const word = this.#meta[i * STRIDE + 8] as number;
+    const tci = word & 0xffff;
+    return { id: tci & 0x0fff, priority: tci >>> 13, dropEligible: (tci & 0x1000) !== 0, tpid: word >>> 16 };
+  }
+  /** Where the network header starts within the packet's bytes (0 in 'cooked' mode). */
+  networkOffset(i: number): number {
+    return (this.#meta[i * STRIDE + 11] as number) & 0xffff;
+  }
+  /**
+   * tp_status bits (packet(7)): e.g. TP_STATUS_CSUMNOTREADY (8) for packets this host sends
+   * whose checksum the NIC (or nobody, on lo) fills in later, TP_STATUS_CSUM_VALID (0x80).
+   */
+  status(i: number): number {
+    return (this.#meta[i * STRIDE + 11] as number) >>> 16;
+  }
+  /** @internal Captured under a filter that was replaced since (re-checked before delivery). */
+  stale(i: number): boolean {
+    return (((this.#meta[i * STRIDE + 6] as number) >>> 16) & FLAG_STALE) !== 0;
+  }
+
+  /** Decodes packet i's layers (lib/decode decodePacket) according to the socket's mode. */
+  decode(i: number): DecodedPacket {
+    const data = this.data(i);
+    const hatype = this.hardwareType(i);
+    if (this.#context.mode === 'raw' && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) {
+      return decodePacket(data, { linkType: 'ethernet' });
+    }
+    return decodePacket(data.subarray(this.networkOffset(i)), { linkType: 'cooked', protocol: this.protocol(i) });
+  }
+
+  /**
+   * Packet i in the shape lib/pcap's PcapWriter takes, for a writer opened with the socket's
+   * `pcapOptions()`: for 'linux-sll' files the link header is left out (the writer builds the
+   * cooked pseudo header from the metadata).
+   */
+  pcapPacket(i: number): PcapPacket {
+    let data = this.data(i);
+    let originalLength = this.originalLength(i);
+    if (this.#context.linkType !== 'ethernet' && this.#context.mode === 'raw') {
+      const skip = Math.min(this.networkOffset(i), data.length);
+      data = data.subarray(skip);
+      originalLength = Math.max(0, originalLength - skip);
+    }
+    const address = this.sourceAddress(i);
+    return {
+      data,
+      timestampNs: this.timestampNs(i),
+      originalLength,
+      packetType: this.packetTypeCode(i),
+      hardwareType: this.hardwareType(i),
+      ...(address === '' ? {} : { address }),
+      protocol: this.protocol(i),
+      interfaceIndex: this.interfaceIndex(i),
+    };
+  }
+
+  /** Packet i as an object (see Packet). */
+  packet(i: number): Packet {
+    this.#check(i);
+    return new Packet(this, i);
+  }
+
+  *[Symbol.iterator](): Iterator<Packet> {
+    for (let i = 0; i < this.length; i++) yield new Packet(this, i);
+  }
+
+  /** @internal A batch of the packets at `indices` only (same buffer). */
+  select(indices: readonly number[]): PacketBatch {
+    const meta = new Uint32Array(indices.length * STRIDE);
+    indices.forEach((index, j) => {
+      meta.set(this.#meta.subarray(index * STRIDE, (index + 1) * STRIDE), j * STRIDE);
+    });
+    return new PacketBatch(this.buffer, meta, this.#context);
+  }
+
+  /** @internal Shortens packet i's captured length (a re-checked filter kept fewer bytes). */
+  trim(i: number, captured: number): void {
+    if (captured < (this.#meta[i * STRIDE + 1] as number)) this.#meta[i * STRIDE + 1] = captured;
+  }
+
+  #check(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) {
+      throw new RangeError(`packet index ${i} is outside this batch of ${this.length}`);
+    }
+  }
+}
+
+/**
+ * One received packet. Fields are read from its batch on access; `data` is a view of the batch's
+ * private copy, valid for as long as it is referenced (it keeps the batch's buffer alive: copy
+ * it with Buffer.from() to keep a few packets of many batches).
+ */
+export class Packet {
+  readonly #batch: PacketBatch;
+  readonly #index: number;
+  #data: Buffer | undefined;
+
+  /** @internal */
+  constructor(batch: PacketBatch, index: number) {
+    this.#batch = batch;
+    this.#index = index;
+  }
+
+  /** The captured bytes: from the link header in 'raw' mode, from the network header in 'cooked' mode. */
+  get data(): Buffer {
+    this.#data ??= this.#batch.data(this.#index);
+    return this.#data;
+  }
+  /** Bytes captured (`data.length`). */
+  get capturedLength(): number {
+    return this.#batch.capturedLength(this.#index);
+  }
+  /** Length on the wire; larger than capturedLength when the snap length cut the packet. */
+  get originalLength(): number {
+    return this.#batch.originalLength(this.#index);
+  }
+  /** True when the snap length cut the packet. */
+  get truncated(): boolean {
+    return this.#batch.truncated(this.#index);
+  }
+  /** Capture time in nanoseconds since the Unix epoch. */
+  get timestampNs(): bigint {
+    return this.#batch.timestampNs(this.#index);
+  }
+  /** Capture time in milliseconds since the Unix epoch. */
+  get timestampMs(): number {
+    return this.#batch.timestampMs(this.#index);
+  }
+  get interfaceIndex(): number {
+    return this.#batch.interfaceIndex(this.#index);
+  }
+  get interfaceName(): string {
+    return this.#batch.interfaceName(this.#index);
+  }
+  /** 'host', 'broadcast', 'multicast', 'otherhost' or 'outgoing'. */
+  get packetType(): PacketType {
+    return this.#batch.packetType(this.#index);
+  }
+  /** `sll_pkttype` as a number (PACKET_HOST 0 … PACKET_OUTGOING 4). */
+  get packetTypeCode(): number {
+    return this.#batch.packetTypeCode(this.#index);
+  }
+  /** EtherType, host order. */
+  get protocol(): number {
+    return this.#batch.protocol(this.#index);
+  }
+  /** ARPHRD_* type of the interface. */
+  get hardwareType(): number {
+    return this.#batch.hardwareType(this.#index);
+  }
+  /** Link-layer source address, 'aa:bb:cc:dd:ee:ff' ('' when none). */
+  get sourceAddress(): string {
+    return this.#batch.sourceAddress(this.#index);
+  }
+  /** The VLAN tag the kernel removed from the frame, if any. */
+  get vlan(): VlanTag | undefined {
+    return this.#batch.vlan(this.#index);
+  }
+  /** Offset of the network header in `data`. */
+  get networkOffset(): number {
+    return this.#batch.networkOffset(this.#index);
+  }
+  /** tp_status bits. */
+  get status(): number {
+    return this.#batch.status(this.#index);
+  }
+  /** Link, network and transport layers (lib/decode). */
+  decode(): DecodedPacket {
+    return this.#batch.decode(this.#index);
+  }
+  /** The packet for PcapWriter.write() (see PacketBatch.pcapPacket). */
+  toPcap(): PcapPacket {
+    return this.#batch.pcapPacket(this.#index);
+  }
+}

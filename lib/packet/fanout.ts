@@ -1,0 +1,68 @@
+// PACKET_FANOUT (packet(7)): several packet sockets with the same group id, type, protocol and
+// device share the traffic; the kernel hands each packet to exactly one member.
+import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+
+/**
+ * How the kernel picks the member for a packet:
+ * - `hash` (PACKET_FANOUT_HASH): by flow hash, so a flow stays on one member;
+ * - `load-balance` (PACKET_FANOUT_LB): round robin;
+ * - `cpu` (PACKET_FANOUT_CPU): by the CPU the packet arrived on;
+ * - `rollover` (PACKET_FANOUT_ROLLOVER): fill one member, move on when it is full;
+ * - `random` (PACKET_FANOUT_RND);
+ * - `queue` (PACKET_FANOUT_QM): by the NIC's receive queue.
+ */
+export type FanoutMode = 'hash' | 'load-balance' | 'cpu' | 'rollover' | 'random' | 'queue';
+
+/** Joining a fanout group. */
+export interface FanoutOptions {
+  /** Group id, 0..65535, per network namespace. Every member uses the same one. */
+  group: number;
+  /** Default 'hash'. */
+  mode?: FanoutMode;
+  /**
+   * PACKET_FANOUT_FLAG_DEFRAG: reassemble IP fragments before hashing, so all fragments of a
+   * datagram reach the same member (only meaningful with 'hash').
+   */
+  defrag?: boolean;
+  /** PACKET_FANOUT_FLAG_ROLLOVER: when the chosen member is full, try the others before dropping. */
+  rollover?: boolean;
+}
+
+const MODES: Record<FanoutMode, number> = {
+  hash: 0,
+  'load-balance': 1,
+  cpu: 2,
+  rollover: 3,
+  random: 4,
+  queue: 5,
+};
+
+export const FANOUT_FLAG_ROLLOVER = 0x1000;
+export const FANOUT_FLAG_UNIQUEID = 0x2000;
+/** PACKET_IGNORE_OUTGOING does not apply to fanout members; this flag does (Linux >= 4.20). */
+export const FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+export const FANOUT_FLAG_DEFRAG = 0x8000;
+
+/** Checks fanout options; returns them normalised. */
+export function checkFanout(value: unknown): Required<FanoutOptions> {
+  if (value === null || typeof value !== 'object') throw invalidArgType('fanout', 'an object', value);
+  const options = value as FanoutOptions;
+  if (typeof options.group !== 'number') throw invalidArgType('fanout.group', 'of type number', options.group);
+  if (!Number.isInteger(options.group) || options.group < 0 || options.group > 0xffff) {
+    throw outOfRange('fanout.group', '>= 0 and <= 65535', options.group);
+  }
+  const mode = options.mode ?? 'hash';
+  if (!(mode in MODES)) {
+    throw invalidArgValue('fanout.mode', `must be one of ${Object.keys(MODES).join(', ')}`, mode);
+  }
+  return { group: options.group, mode, defrag: options.defrag === true, rollover: options.rollover === true };
+}
+
+/** The PACKET_FANOUT value: `group | (mode | flags) << 16`. */
+export function fanoutValue(options: Required<FanoutOptions>, ignoreOutgoing: boolean): number {
+  let type = MODES[options.mode];
+  if (options.defrag) type |= FANOUT_FLAG_DEFRAG;
+  if (options.rollover) type |= FANOUT_FLAG_ROLLOVER;
+  if (ignoreOutgoing) type |= FANOUT_FLAG_IGNORE_OUTGOING;
+  return options.group | (type << 16) | 0;
+}

@@ -1,0 +1,259 @@
+// Options of PacketSocket.open(), checked and resolved before any socket exists, so a mistake
+// fails with a clear error and nothing is ever received under half-applied settings.
+import { explain, hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { constants, native } from '../native.js';
+import { checkFanout, type FanoutOptions } from './fanout.js';
+import { checkProgram, type FilterProgram } from './filter.js';
+
+/**
+ * - `raw` (SOCK_RAW): packets start with the link-layer header (the Ethernet header on Ethernet,
+ *   veth and loopback); sends take whole frames.
+ * - `cooked` (SOCK_DGRAM): the kernel removes the link-layer header; packets start with the
+ *   network header and the link-layer facts come as metadata (protocol, source address).
+ */
+export type PacketSocketMode = 'raw' | 'cooked';
+
+/** EtherType names accepted for `protocol`. */
+export const PROTOCOLS = Object.freeze({
+  all: 0x0003, // ETH_P_ALL: every protocol, outgoing packets included
+  ip: 0x0800,
+  ipv4: 0x0800,
+  arp: 0x0806,
+  vlan: 0x8100,
+  ipv6: 0x86dd,
+  qinq: 0x88a8,
+  lldp: 0x88cc,
+});
+
+export type ProtocolName = keyof typeof PROTOCOLS;
+
+/**
+ * TPACKET_V3 ring geometry (Documentation/networking/packet_mmap.rst). The kernel fills one
+ * block at a time with variable-sized packets and hands it over when it is full or when
+ * `retireTimeoutMs` has passed since it was opened; each handed-over block reaches JS as one batch.
+ */
+export interface RingOptions {
+  /** Bytes per block, a multiple of the page size (default 1 MiB: thousands of small packets per batch). */
+  blockSize?: number;
+  /** Blocks in the ring (default 8: 8 MiB absorbs a GC pause of tens of ms at a million packets/s). */
+  blockCount?: number;
+  /** The kernel's frame_size bookkeeping unit, a multiple of 16 dividing blockSize (default 2048). */
+  frameSize?: number;
+  /**
+   * A block that has packets is handed over at the latest this long after it was opened
+   * (tp_retire_blk_tov, default 10 ms): the worst-case delivery latency at low rates.
+   */
+  retireTimeoutMs?: number;
+  /** Most blocks copied into one batch when several are ready (default 4). */
+  batchBlocks?: number;
+}
+
+/** Options of {@link PacketSocket.open}. */
+export interface PacketSocketOptions {
+  /** 'raw' (default; SOCK_RAW, link header included) or 'cooked' (SOCK_DGRAM). */
+  mode?: PacketSocketMode;
+  /**
+   * Which EtherType to receive: a number (host order, 1..0xffff) or a name from PROTOCOLS.
+   * Default 'all' (ETH_P_ALL).
+   */
+  protocol?: number | ProtocolName;
+  /** An interface name ('eth0') or index; default: every interface. */
+  interface?: string | number;
+  /**
+   * A classic BPF program (lib/bpf, or `tcpdump -dd` parsed with parseTcpdump). It is attached
+   * before the socket is bound, so no packet it rejects is ever received. Offsets are relative to
+   * the link header in 'raw' mode and to the network header in 'cooked' mode.
+   */
+  filter?: FilterProgram;
+  /** SO_LOCK_FILTER right after attaching: the program can never be changed or removed. */
+  lockFilter?: boolean;
+  /**
+   * Receive frames addressed to other hosts too, through a per-socket membership
+   * (PACKET_ADD_MEMBERSHIP / PACKET_MR_PROMISC, reference counted and undone on close); the
+   * interface's own IFF_PROMISC flag is never touched. Needs `interface`.
+   */
+  promiscuous?: boolean;
+  /**
+   * Do not receive the packets this host sends (PACKET_IGNORE_OUTGOING, Linux >= 4.20; for fanout
+   * members PACKET_FANOUT_FLAG_IGNORE_OUTGOING). On `lo` every packet is otherwise seen twice:
+   * once outgoing, once incoming.
+   */
+  ignoreOutgoing?: boolean;
+  /** Most bytes kept per packet (default 262144, libpcap's maximum); `originalLength` keeps the real size. */
+  snapLength?: number;
+  /**
+   * The TPACKET_V3 receive ring: `true` (default) with the default geometry, an object to choose
+   * it, or `false` for recvmmsg. When the default ring cannot be set up (e.g. locked-memory
+   * limits) the socket falls back to recvmmsg; an explicit geometry that fails throws.
+   */
+  ring?: boolean | RingOptions;
+  /** SO_RCVBUF for the recvmmsg path (bytes; the kernel doubles it). */
+  receiveBufferSize?: number;
+  /** Join a PACKET_FANOUT group to share the traffic with other sockets (other threads or processes). */
+  fanout?: FanoutOptions;
+}
+
+/** Options after checking: what PacketSocket applies, in order. */
+export interface ResolvedOptions {
+  mode: PacketSocketMode;
+  type: number;
+  protocol: number;
+  interfaceIndex: number;
+  interfaceName: string | null;
+  filter: FilterProgram | null;
+  lockFilter: boolean;
+  promiscuous: boolean;
+  ignoreOutgoing: boolean;
+  snapLength: number;
+  ring: Required<RingOptions> | null;
+  ringExplicit: boolean;
+  receiveBufferSize: number | null;
+  fanout: Required<FanoutOptions> | null;
+}
+
+export const DEFAULT_SNAPLEN = 262144;
+
+export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
+  blockSize: 1 << 20,
+  blockCount: 8,
+  frameSize: 2048,
+  retireTimeoutMs: 10,
+  batchBlocks: 4,
+});
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  return value;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
+}
+
+/** An EtherType from a number or a name, host order. */
+export function resolveProtocol(value: unknown, name = 'protocol'): number {
+  if (value === undefined) return PROTOCOLS.all;
+  if (typeof value === 'string') {
+    const number = PROTOCOLS[value.toLowerCase() as ProtocolName];
+    if (number === undefined) {
+      throw invalidArgValue(name, `must be an EtherType number or one of ${Object.keys(PROTOCOLS).join(', ')}`, value);
+    }
+    return number;
+  }
+  if (typeof value !== 'number') throw invalidArgType(name, 'a number or a protocol name', value);
+  // packet(7): protocol 0 means "receive nothing", which is never what a caller asks for.
+  return checkInteger(name, value, 1, 0xffff);
+}
+
+/** Interface index and name from a name or an index; 0/null for every interface. */
+export function resolveInterface(value: unknown): { index: number; name: string | null } {
+  if (value === undefined || value === null) return { index: 0, name: null };
+  try {
+    if (typeof value === 'string') return { index: native.ifNameToIndex(value), name: value };
+    if (typeof value === 'number') {
+      checkInteger('interface', value, 1, 0x7fffffff);
+      return { index: value, name: native.ifIndexToName(value) };
+    }
+  } catch (error) {
+    if (hasCode(error, 'ENODEV') || hasCode(error, 'ENXIO')) {
+      throw explain(error, `no interface ${JSON.stringify(value)} in this network namespace`);
+    }
+    throw error;
+  }
+  throw invalidArgType('interface', 'an interface name or index', value);
+}
+
+function resolveRing(value: unknown): { ring: Required<RingOptions> | null; explicit: boolean } {
+  if (value === undefined || value === true) return { ring: { ...DEFAULT_RING }, explicit: false };
+  if (value === false) return { ring: null, explicit: false };
+  if (value === null || typeof value !== 'object') throw invalidArgType('ring', 'a boolean or ring options', value);
+  const options = value as RingOptions;
+  const page = native.packet.pageSize;
+  const ring = {
+    blockSize: options.blockSize ?? DEFAULT_RING.blockSize,
+    blockCount: options.blockCount ?? DEFAULT_RING.blockCount,
+    frameSize: options.frameSize ?? DEFAULT_RING.frameSize,
+    retireTimeoutMs: options.retireTimeoutMs ?? DEFAULT_RING.retireTimeoutMs,
+    batchBlocks: options.batchBlocks ?? DEFAULT_RING.batchBlocks,
+  };
+  checkInteger('ring.blockSize', ring.blockSize, page, 1 << 30);
+  if (ring.blockSize % page !== 0)
+    throw outOfRange('ring.blockSize', `a multiple of the page size (${page})`, ring.blockSize);
+  checkInteger('ring.blockCount', ring.blockCount, 1, 65536);
+  checkInteger('ring.frameSize', ring.frameSize, 16, ring.blockSize);
+  if (ring.frameSize % 16 !== 0 || ring.blockSize % ring.frameSize !== 0) {
+    throw outOfRange('ring.frameSize', 'a multiple of 16 that divides blockSize', ring.frameSize);
+  }
+  checkInteger('ring.retireTimeoutMs', ring.retireTimeoutMs, 1, 60000);
+  checkInteger('ring.batchBlocks', ring.batchBlocks, 1, 64);
+  if (ring.blockSize * ring.blockCount > 2 ** 32) {
+    throw outOfRange('ring', 'blockSize * blockCount <= 4 GiB', ring.blockSize * ring.blockCount);
+  }
+  if (ring.blockSize * ring.batchBlocks > 2 ** 31) {
+    throw outOfRange('ring.batchBlocks', 'small enough that blockSize * batchBlocks <= 2 GiB', ring.batchBlocks);
+  }
+  return { ring, explicit: true };
+}
+
+const KNOWN = new Set([
+  'mode',
+  'protocol',
+  'interface',
+  'filter',
+  'lockFilter',
+  'promiscuous',
+  'ignoreOutgoing',
+  'snapLength',
+  'ring',
+  'receiveBufferSize',
+  'fanout',
+]);
+
+/** Checks every option and looks the interface up; throws before anything is created. */
+export function resolveOptions(value: unknown): ResolvedOptions {
+  if (value === undefined) value = {};
+  if (value === null || typeof value !== 'object') throw invalidArgType('options', 'an object', value);
+  const options = value as PacketSocketOptions;
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw invalidArgValue(`options.${key}`, 'is not a PacketSocket option', key);
+  }
+  const mode = options.mode ?? 'raw';
+  if (mode !== 'raw' && mode !== 'cooked') throw invalidArgValue('mode', "must be 'raw' or 'cooked'", mode);
+  const protocol = resolveProtocol(options.protocol);
+  const filter = options.filter === undefined ? null : checkProgram(options.filter);
+  const lockFilter = checkBoolean('lockFilter', options.lockFilter);
+  if (lockFilter && filter === null) throw invalidArgValue('lockFilter', 'needs a filter to lock', lockFilter);
+  const promiscuous = checkBoolean('promiscuous', options.promiscuous);
+  const ignoreOutgoing = checkBoolean('ignoreOutgoing', options.ignoreOutgoing);
+  const snapLength =
+    options.snapLength === undefined ? DEFAULT_SNAPLEN : checkInteger('snapLength', options.snapLength, 1, 0x7fffffff);
+  const { ring, explicit } = resolveRing(options.ring);
+  const receiveBufferSize =
+    options.receiveBufferSize === undefined
+      ? null
+      : checkInteger('receiveBufferSize', options.receiveBufferSize, 1, 0x7fffffff);
+  const fanout = options.fanout === undefined ? null : checkFanout(options.fanout);
+  const { index, name } = resolveInterface(options.interface);
+  if (promiscuous && index === 0) {
+    throw invalidArgValue('promiscuous', 'needs an interface (membership is per interface)', promiscuous);
+  }
+  return {
+    mode,
+    type: mode === 'raw' ? constants.SOCK_RAW : constants.SOCK_DGRAM,
+    protocol,
+    interfaceIndex: index,
+    interfaceName: name,
+    filter,
+    lockFilter,
+    promiscuous,
+    ignoreOutgoing,
+    snapLength,
+    ring,
+    ringExplicit: explicit,
+    receiveBufferSize,
+    fanout,
+  };
+}

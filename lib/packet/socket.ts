@@ -1,0 +1,527 @@
+// PacketSocket: an AF_PACKET socket (packet(7)) opened without a window for unfiltered packets,
+// received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
+import { validate } from '../bpf/validate.js';
+import { run as runFilter } from '../bpf/vm.js';
+import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
+import { type IterateOptions, Receiver } from '../core/receiver.js';
+import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
+import { constants, type NativeSocketHandle, native } from '../native.js';
+import { type BatchContext, Packet, PacketBatch, type CaptureLinkType } from './batch.js';
+import { fanoutValue } from './fanout.js';
+import {
+  attachProgram,
+  checkProgram,
+  DROP_ALL,
+  detachProgram,
+  type FilterProgram,
+  lockProgram,
+  readProgram,
+} from './filter.js';
+import { decodeLinkLayer, encodeLinkLayer, parseHardwareAddress } from './link-address.js';
+import {
+  type PacketSocketOptions,
+  type ProtocolName,
+  type ResolvedOptions,
+  resolveInterface,
+  resolveOptions,
+  resolveProtocol,
+} from './options.js';
+import { type PacketSocketStats, StatsCounter } from './stats.js';
+
+/** Where send() puts a packet. */
+export interface PacketSendOptions {
+  /** Interface to send on (name or index); default the one the socket is bound to. */
+  interface?: string | number;
+  /**
+   * EtherType (`sll_protocol`). 'cooked' sockets put it in the link header they build; default
+   * the socket's protocol (required when that is 'all').
+   */
+  protocol?: number | ProtocolName;
+  /** 'cooked' sockets: the link-layer destination ('aa:bb:cc:dd:ee:ff' or bytes); required there. */
+  destination?: string | Uint8Array;
+}
+
+/** How the socket receives: the TPACKET_V3 ring, or recvmmsg(2) when the ring was off or failed. */
+export type ReceiveMode = 'ring' | 'recvmmsg';
+
+const ARPHRD_ETHER = 1;
+const ARPHRD_LOOPBACK = 772;
+const ARPHRD_NONE = 0xfffe;
+/** Ancillary loads the user-space re-check can answer from the packet's metadata. */
+const RECHECKABLE_ANCILLARY = new Set([0, 4, 8, 28, 40, 44, 48, 60]);
+
+const CAP_NET_RAW_HINT =
+  'packet sockets need CAP_NET_RAW: run as root, grant the capability to node ' +
+  '(sudo setcap cap_net_raw+ep "$(readlink -f "$(command -v node)")"), ' +
+  'or run inside a user + network namespace (unshare --user --map-root-user --net)';
+
+/**
+ * A Linux packet socket.
+ *
+ * Events: 'packet' (each Packet), 'batch' (each PacketBatch), 'message' (same as 'packet', for
+ * code written against any rawsock socket), 'error', 'close'. Reading starts with the first
+ * listener or loop; until then packets wait in the ring (and are dropped, counted, when it fills).
+ *
+ * Receiving is backpressured: when a `for await` loop falls behind, the socket stops reading and
+ * the kernel counts what it cannot queue (`stats().dropped`); JS memory does not grow.
+ */
+export class PacketSocket extends DatagramSocket<Packet> {
+  /** 'raw' (link header included) or 'cooked'. */
+  readonly mode: 'raw' | 'cooked';
+  /** The EtherType bound, host order (3 = every protocol). */
+  readonly protocol: number;
+  /** Interface index bound, 0 for every interface. */
+  readonly interfaceIndex: number;
+  /** Interface name bound, null for every interface. */
+  readonly interfaceName: string | null;
+  /** Most bytes kept per packet. */
+  readonly snapLength: number;
+  /** ARPHRD_* type of the bound interface (1 Ethernet/veth, 772 loopback); 0 for every interface. */
+  readonly hardwareType: number;
+  /** The bound interface's own link-layer address ('' for every interface). */
+  readonly hardwareAddress: string;
+  /**
+   * The pcap link type of this socket's packets: 'ethernet' (LINKTYPE_ETHERNET, DLT_EN10MB) for
+   * raw sockets on Ethernet-like interfaces (Ethernet, veth, loopback), 'raw' (LINKTYPE_RAW) on
+   * interfaces without a link header, 'linux-sll' (LINKTYPE_LINUX_SLL) for cooked sockets and
+   * for raw sockets on every interface or other link types.
+   */
+  readonly linkType: CaptureLinkType;
+  /** 'ring' or 'recvmmsg'. */
+  readonly receiveMode: ReceiveMode;
+  /** Why the default ring could not be set up, when receiveMode fell back to 'recvmmsg'. */
+  readonly ringError: Error | null;
+  /** The fanout group joined, or null. */
+  readonly fanoutGroup: number | null;
+
+  readonly #native: NativeSocketHandle;
+  readonly #stats = new StatsCounter();
+  readonly #batches: Receiver<PacketBatch>;
+  readonly #names = new Map<number, string>();
+  readonly #context: BatchContext;
+  #filter: FilterProgram | null = null;
+  #filterLocked = false;
+  #recheckable = true;
+  #generation = 0;
+  #staleExpected = false;
+
+  /**
+   * Opens a packet socket. Every option is checked, the filter attached and the ring set up
+   * before the socket is bound (packet(7): a socket created with protocol 0 receives nothing
+   * until bind), so no packet the filter rejects is ever received.
+   *
+   * @throws TypeError/RangeError for bad options, ENODEV for an unknown interface, EPERM with a
+   * hint when the process lacks CAP_NET_RAW.
+   */
+  static open(options: PacketSocketOptions = {}): PacketSocket {
+    const resolved = resolveOptions(options);
+    try {
+      return new PacketSocket(resolved);
+    } catch (error) {
+      const denied = hasCode(error, 'EPERM') || hasCode(error, 'EACCES');
+      throw denied && error.syscall === 'socket' ? explain(error, CAP_NET_RAW_HINT) : error;
+    }
+  }
+
+  private constructor(options: ResolvedOptions) {
+    super(constants.AF_PACKET, options.type, 0, null);
+    this.#native = this.handle;
+    this.mode = options.mode;
+    this.protocol = options.protocol;
+    this.interfaceIndex = options.interfaceIndex;
+    this.interfaceName = options.interfaceName;
+    this.snapLength = options.snapLength;
+    this.#batches = new Receiver<PacketBatch>(() => this.resumeReading());
+    let receiveMode: ReceiveMode = 'recvmmsg';
+    let ringError: Error | null = null;
+    let hardwareType = 0;
+    let hardwareAddress = '';
+    try {
+      const fd = this.fd;
+      // 1. The filter, while the socket (protocol 0) still receives nothing. A fanout member
+      //    starts with drop-all so it takes no packet of its own before it has joined the group.
+      if (options.fanout) {
+        attachProgram(fd, DROP_ALL);
+      } else if (options.filter) {
+        attachProgram(fd, options.filter);
+        this.#setProgram(options.filter);
+      }
+      // 2. Socket options.
+      if (options.ignoreOutgoing && !options.fanout) {
+        try {
+          native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_IGNORE_OUTGOING, 1);
+        } catch (error) {
+          throw hasCode(error, 'ENOPROTOOPT') ? explain(error, 'ignoreOutgoing needs Linux 4.20 or later') : error;
+        }
+      }
+      if (options.promiscuous) {
+        // struct packet_mreq { int mr_ifindex; unsigned short mr_type, mr_alen; unsigned char mr_address[8]; }
+        const mreq = Buffer.alloc(16);
+        const view = new DataView(mreq.buffer, mreq.byteOffset, mreq.byteLength);
+        const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+        view.setInt32(0, options.interfaceIndex, le);
+        view.setUint16(4, constants.PACKET_MR_PROMISC, le);
+        native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
+      }
+      if (options.receiveBufferSize !== null) {
+        native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_RCVBUF, options.receiveBufferSize);
+      }
+      // 3. The receive path. Allocating a ring on a bound socket drops packets, so it comes first.
+      if (options.ring) {
+        try {
+          native.packet.attachRing(this.#native, { ...options.ring, snapLength: options.snapLength });
+          receiveMode = 'ring';
+        } catch (error) {
+          if (options.ringExplicit) throw explain(error, 'cannot set up the TPACKET_V3 ring with this geometry');
+          ringError = error as Error;
+        }
+      }
+      if (receiveMode === 'recvmmsg') {
+        native.packet.attachPacketReader(this.#native, {
+          slots: 64,
+          slotSize: Math.max(64, Math.min(options.snapLength, 65600)),
+          snapLength: options.snapLength,
+          budget: 4,
+        });
+      }
+      // 4. Bind last: from here on packets flow, and only through the filter.
+      native.bind(fd, encodeLinkLayer({ protocol: options.protocol, interfaceIndex: options.interfaceIndex }));
+      if (options.interfaceIndex !== 0) {
+        // packet(7) getsockname(): sll_hatype and sll_addr of the bound device.
+        const self = decodeLinkLayer(native.getsockname(fd));
+        hardwareType = self?.hardwareType ?? 0;
+        hardwareAddress = self?.address ?? '';
+      }
+      // 5. Fanout needs a bound socket; the real filter replaces drop-all once the member is in.
+      if (options.fanout) {
+        native.setsockopt(
+          fd,
+          constants.SOL_PACKET,
+          constants.PACKET_FANOUT,
+          fanoutValue(options.fanout, options.ignoreOutgoing),
+        );
+        if (options.filter) {
+          attachProgram(fd, options.filter);
+          this.#setProgram(options.filter);
+        } else {
+          detachProgram(fd);
+        }
+      }
+      if (options.lockFilter) {
+        lockProgram(fd);
+        this.#filterLocked = true;
+      }
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    this.receiveMode = receiveMode;
+    this.ringError = ringError;
+    this.hardwareType = hardwareType;
+    this.hardwareAddress = hardwareAddress;
+    this.fanoutGroup = options.fanout ? options.fanout.group : null;
+    if (this.mode === 'cooked') {
+      this.linkType = 'linux-sll';
+    } else if (hardwareType === ARPHRD_ETHER || hardwareType === ARPHRD_LOOPBACK) {
+      this.linkType = 'ethernet';
+    } else if (hardwareType === ARPHRD_NONE) {
+      this.linkType = 'raw';
+    } else {
+      this.linkType = 'linux-sll';
+    }
+    const names = this.#names;
+    this.#context = {
+      mode: this.mode,
+      linkType: this.linkType,
+      interfaceName(index: number): string {
+        let name = names.get(index);
+        if (name === undefined) {
+          try {
+            name = native.ifIndexToName(index);
+          } catch {
+            name = `if${index}`;
+          }
+          names.set(index, name);
+        }
+        return name;
+      },
+    };
+    if (this.interfaceName !== null) names.set(this.interfaceIndex, this.interfaceName);
+    this.on('newListener', (event) => {
+      if (event === 'packet' || event === 'batch') queueMicrotask(() => this.resumeReading());
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'packet' || event === 'batch') this.pauseIfIdle();
+    });
+  }
+
+  protected override get metaStride(): number {
+    return native.packet.metaStride;
+  }
+
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): Packet {
+    return new Packet(new PacketBatch(data, meta, this.#context), index);
+  }
+
+  protected override hasReaders(): boolean {
+    return (
+      this.listenerCount('message') > 0 ||
+      this.listenerCount('packet') > 0 ||
+      this.listenerCount('batch') > 0 ||
+      this.#batches.size > 0
+    );
+  }
+
+  protected override receiveBatch(data: Buffer, meta: Uint32Array): boolean {
+    let batch = new PacketBatch(data, meta, this.#context);
+    if (this.#staleExpected) batch = this.#recheck(batch);
+    if (batch.length === 0) return true;
+    this.#stats.delivered += batch.length;
+    const generation = this.#generation;
+    let room = true;
+    if (this.listenerCount('batch') > 0) this.emit('batch', batch);
+    if (this.closed) return false;
+    if (this.#batches.size > 0 && !this.#batches.push(batch)) room = false;
+    const packetListeners = this.listenerCount('packet') > 0;
+    if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
+      for (let i = 0; i < batch.length; i++) {
+        // A callback replaced the filter: the rest of this batch was captured under the old one.
+        if (this.#generation !== generation && !this.#passes(batch, i)) continue;
+        const packet = new Packet(batch, i);
+        if (packetListeners) this.emit('packet', packet);
+        if (!this.deliverMessage(packet)) room = false;
+        if (this.closed) return false;
+      }
+    }
+    return room;
+  }
+
+  /** Drops (and counts) the stale packets the current filter rejects. */
+  #recheck(batch: PacketBatch): PacketBatch {
+    const keep: number[] = [];
+    let stale = false;
+    for (let i = 0; i < batch.length; i++) {
+      stale = batch.stale(i);
+      if (!stale || this.#passes(batch, i)) keep.push(i);
+    }
+    // Blocks are handed over in order: once a batch ends with a fresh packet, the stale ones are past.
+    if (!stale) this.#staleExpected = false;
+    if (keep.length === batch.length) return batch;
+    this.#stats.discarded += batch.length - keep.length;
+    return batch.select(keep);
+  }
+
+  /**
+   * Runs the current filter over packet i in user space (lib/bpf vm) with the metadata the
+   * kernel reported; trims the packet when the program keeps fewer bytes. When the program needs
+   * facts the metadata lacks (mark, CPU, hash, random), the packet is dropped: never delivered
+   * unless it is known to pass.
+   */
+  #passes(batch: PacketBatch, i: number): boolean {
+    const program = this.#filter;
+    if (program === null) return true;
+    if (!this.#recheckable) return false;
+    let keep: number;
+    try {
+      const vlan = batch.vlan(i);
+      keep = runFilter(program, batch.data(i), {
+        validate: false,
+        protocol: batch.protocol(i),
+        pktType: batch.packetTypeCode(i),
+        ifIndex: batch.interfaceIndex(i),
+        hatype: batch.hardwareType(i),
+        ...(vlan
+          ? { vlanTag: (vlan.priority << 13) | (vlan.dropEligible ? 0x1000 : 0) | vlan.id, vlanTpid: vlan.tpid }
+          : {}),
+        vlanTagPresent: vlan !== undefined,
+        networkOffset: batch.networkOffset(i),
+        ...(this.mode === 'raw' ? { linkOffset: 0 } : {}),
+      });
+    } catch {
+      keep = 0;
+    }
+    if (keep === 0) return false;
+    batch.trim(i, keep);
+    return true;
+  }
+
+  // --- receiving -------------------------------------------------------------------------------
+
+  /** Packets one by one with `for await` (same as messages()). */
+  packets(options?: IterateOptions): AsyncIterableIterator<Packet> {
+    return this.messages(options);
+  }
+
+  /**
+   * Whole batches with `for await`: the cheapest way to receive, one object per ring block.
+   * `highWaterMark` counts batches (default 4).
+   */
+  batches(options: IterateOptions = {}): AsyncIterableIterator<PacketBatch> {
+    if (this.closed) throw socketClosed();
+    const iterator = this.#batches.iterate({ highWaterMark: 4, ...options }, () => this.pauseIfIdle());
+    this.resumeReading();
+    return iterator;
+  }
+
+  // --- filters ---------------------------------------------------------------------------------
+
+  /** The program attached (as given), or null. */
+  get filter(): FilterProgram | null {
+    return this.#filter;
+  }
+
+  /** True once lockFilter() (or the lockFilter option) made the program permanent. */
+  get filterLocked(): boolean {
+    return this.#filterLocked;
+  }
+
+  /**
+   * Replaces the filter (or removes it with null), race-free: not one packet the new program
+   * rejects is delivered after this call, even under a flood (REFERENCE: attach drop-all, empty
+   * what was queued under the old program, attach the new one). With the ring, blocks filled
+   * under the old program are re-checked in user space with the new one (lib/bpf vm); with
+   * recvmmsg, what was queued is discarded. Both count in `stats().discarded`.
+   *
+   * Packets already queued for a `for await` loop before the call were delivered under the old
+   * program and stay queued.
+   * @throws EPERM when the filter is locked; BpfValidationError for a program the kernel refuses.
+   */
+  setFilter(program: FilterProgram | null): void {
+    const handle = this.handle;
+    const next = program === null ? null : checkProgram(program);
+    const fd = handle.fd;
+    attachProgram(fd, DROP_ALL);
+    if (this.receiveMode === 'ring') {
+      // Blocks the kernel has handed over, the one it is filling, and one more for a packet that
+      // passed the old program on another CPU while drop-all was being attached.
+      native.packet.markStale(handle, 2);
+      this.#staleExpected = true;
+    } else {
+      this.#stats.discarded += handle.drain();
+    }
+    this.#setProgram(next);
+    this.#generation++;
+    if (next === null) {
+      detachProgram(fd);
+    } else {
+      attachProgram(fd, next);
+    }
+  }
+
+  #setProgram(program: FilterProgram | null): void {
+    this.#filter = program;
+    this.#recheckable = program === null || validate(program).ancillary.every((a) => RECHECKABLE_ANCILLARY.has(a));
+  }
+
+  /** Removes the filter (race-free, as setFilter(null)). */
+  detachFilter(): void {
+    this.setFilter(null);
+  }
+
+  /** SO_LOCK_FILTER: the current program can no longer be replaced or removed, by anyone holding the descriptor. */
+  lockFilter(): void {
+    lockProgram(this.handle.fd);
+    this.#filterLocked = true;
+  }
+
+  /** The program the kernel holds (SO_GET_FILTER), or null. */
+  kernelFilter(): FilterProgram | null {
+    return readProgram(this.handle.fd);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  /**
+   * Sends one packet: a whole frame, link header included, on 'raw' sockets; the network-layer
+   * payload on 'cooked' ones (the kernel builds the link header for `destination`/`protocol`).
+   * Resolves with the bytes sent; waits for room when the socket buffer is full.
+   *
+   * This bypasses the kernel's routing, neighbour tables and firewall: the frame leaves on the
+   * interface you name exactly as given, and the stack's own sockets on this host do not see it
+   * as local traffic.
+   */
+  send(data: Uint8Array | string, options: PacketSendOptions = {}): Promise<number> {
+    try {
+      if (this.closed) throw socketClosed();
+      return this.sendBytes(toBytes(data), this.#sendAddress(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Sends now if there is room: true when sent, false when the buffer is full (nothing sent). */
+  trySend(data: Uint8Array | string, options: PacketSendOptions = {}): boolean {
+    return this.trySendBytes(toBytes(data), this.#sendAddress(options));
+  }
+
+  #sendAddress(options: PacketSendOptions): Buffer | null {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    const interfaceIndex =
+      options.interface === undefined ? this.interfaceIndex : resolveInterface(options.interface).index;
+    if (interfaceIndex === 0) {
+      throw invalidArgValue(
+        'options.interface',
+        'is needed: this socket is bound to every interface, so say which one to send on',
+        options.interface,
+      );
+    }
+    const protocol =
+      options.protocol === undefined ? this.protocol : resolveProtocol(options.protocol, 'options.protocol');
+    if (this.mode === 'raw') {
+      if (options.interface === undefined && options.protocol === undefined) return null; // the bound device
+      return encodeLinkLayer({ protocol, interfaceIndex });
+    }
+    if (options.protocol === undefined && this.protocol === constants.ETH_P_ALL) {
+      throw invalidArgValue('options.protocol', "is needed on a cooked socket bound to 'all'", options.protocol);
+    }
+    if (options.destination === undefined) {
+      throw invalidArgValue(
+        'options.destination',
+        'is needed on a cooked socket (the link-layer destination)',
+        undefined,
+      );
+    }
+    const destination =
+      typeof options.destination === 'string'
+        ? parseHardwareAddress(options.destination, 'options.destination')
+        : options.destination;
+    return encodeLinkLayer({ protocol, interfaceIndex, address: destination });
+  }
+
+  // --- introspection ---------------------------------------------------------------------------
+
+  /**
+   * Counters over the socket's life: `received` (passed the filter), `dropped` (ring or buffer
+   * full), `ringFull`, `delivered` (handed to JS), `discarded` (removed by a filter replacement).
+   * Once everything is read: received = delivered + dropped + discarded.
+   */
+  stats(): PacketSocketStats {
+    if (!this.closed) this.#stats.collect(this.#native.fd);
+    return this.#stats.snapshot();
+  }
+
+  /** What PcapWriter needs to store this socket's packets: `new PcapWriter(stream, socket.pcapOptions())`. */
+  pcapOptions(): { linkType: CaptureLinkType; snaplen: number } {
+    return { linkType: this.linkType, snaplen: this.snapLength };
+  }
+
+  /** Blocks with offsets the kernel should never produce, skipped so far (0 unless something is badly wrong). */
+  get malformedBlocks(): number {
+    return native.packet.info(this.#native)?.malformedBlocks ?? 0;
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    try {
+      this.#stats.collect(this.#native.fd);
+    } catch {
+      // the totals so far stay
+    }
+    super.close();
+  }
+
+  protected override onClose(): void {
+    this.#batches.end();
+    native.packet.release(this.#native);
+  }
+}
