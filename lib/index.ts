@@ -40,3 +40,5 @@ export {
 } from './packet/index.js';
 export * from './pcap/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
+export * from './udplite/index.js';
+export * from './unix/index.js';

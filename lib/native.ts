@@ -17,7 +17,7 @@ export interface NativeSocketHandle {
   drain(): number;
   setRef(ref: boolean): void;
   /** Called with each received batch; returning false pauses receiving. */
-  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer) => boolean | undefined;
+  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer | number) => boolean | undefined;
   onWritable?: () => void;
   onError?: (error: NodeJS.ErrnoException) => void;
 }
@@ -93,6 +93,10 @@ function load(): Native {
   }
   const require = createRequire(import.meta.url);
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  // RAWSOCK_ADDON names a specific build to load instead (scripts/test-sanitize.sh points it at
+  // an AddressSanitizer build kept outside build/Release, so it never replaces the normal one).
+  const override = process.env.RAWSOCK_ADDON;
+  if (override) return require(path.resolve(override)) as Native;
   const loadBinding = require('node-gyp-build') as (dir: string) => Native;
   return loadBinding(root);
 }

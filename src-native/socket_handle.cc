@@ -97,8 +97,11 @@ class MessageReader : public Reader {
   }
 
  private:
-  // meta: 8 uint32 per message: data offset, captured length, original length, msg_flags,
-  // aux offset, address length, control length, 0. aux holds each address then its control data.
+  // One allocation per batch: the datagrams back to back, then each one's address and control
+  // data (aux), then the metadata, 8 uint32 per message: data offset, captured length, original
+  // length, msg_flags, aux offset, address length, control length, 0. JS gets the buffer as
+  // both `data` and `aux` (offsets are from its start) and a Uint32Array view of the metadata.
+  // Sizes are exact, so every byte JS can see was written.
   bool DeliverBatch(SocketHandle& handle, unsigned count) {
     Napi::Env env = handle.HandleEnv();
     size_t data_total = 0, aux_total = 0;
@@ -106,17 +109,18 @@ class MessageReader : public Reader {
       data_total += Captured(i);
       aux_total += AddressLength(i) + ControlLength(i);
     }
-    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, data_total);
-    Napi::Buffer<uint8_t> aux = Napi::Buffer<uint8_t>::New(env, aux_total);
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * 8);
-    uint32_t* m = meta.Data();
-    size_t data_at = 0, aux_at = 0;
+    const size_t meta_at = (data_total + aux_total + 3) & ~static_cast<size_t>(3);
+    Napi::Buffer<uint8_t> all = Napi::Buffer<uint8_t>::New(env, meta_at + count * 8 * sizeof(uint32_t));
+    uint8_t* out = all.Data();
+    memset(out + data_total + aux_total, 0, meta_at - data_total - aux_total);
+    uint32_t* m = reinterpret_cast<uint32_t*>(out + meta_at);
+    size_t data_at = 0, aux_at = data_total;
     for (unsigned i = 0; i < count; i++, m += 8) {
       const msghdr& hdr = msgs_[i].msg_hdr;
       size_t captured = Captured(i), address = AddressLength(i), control = ControlLength(i);
-      if (captured) memcpy(data.Data() + data_at, iov_[i].iov_base, captured);
-      if (address) memcpy(aux.Data() + aux_at, &names_[i], address);
-      if (control) memcpy(aux.Data() + aux_at + address, hdr.msg_control, control);
+      if (captured) memcpy(out + data_at, iov_[i].iov_base, captured);
+      if (address) memcpy(out + aux_at, &names_[i], address);
+      if (control) memcpy(out + aux_at + address, hdr.msg_control, control);
       m[0] = static_cast<uint32_t>(data_at);
       m[1] = static_cast<uint32_t>(captured);
       m[2] = msgs_[i].msg_len;  // with MSG_TRUNC: the datagram's real length
@@ -128,7 +132,8 @@ class MessageReader : public Reader {
       data_at += captured;
       aux_at += address + control;
     }
-    return handle.Deliver({data, meta, aux});
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * 8, all.ArrayBuffer(), all.ByteOffset() + meta_at);
+    return handle.Deliver({all, meta, all});
   }
 
   size_t Captured(unsigned i) const {
@@ -197,6 +202,10 @@ SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<So
   fd_ = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd_ < 0) throw ErrnoError(env, errno, "socket");
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
+  const char* names[kCallbackCount] = {"onMessages", "onWritable", "onError"};
+  Napi::Array keys = Napi::Array::New(env, kCallbackCount);
+  for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
+  callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
   watch_ = new Watch();
   watch_->owner = this;
   napi_status status = napi_add_async_cleanup_hook(env, Watch::OnTeardown, watch_, &watch_->hook);
@@ -274,6 +283,19 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
   Napi::HandleScope scope(env);
   try {
     if (status < 0) {
+      // libuv turns EPOLLERR into UV_EBADF and stops the handle. On a live socket EPOLLERR means
+      // a pending socket error (an ICMP port unreachable makes ECONNREFUSED on a connected
+      // datagram socket): read it with SO_ERROR, which also clears it, report that error as
+      // node:dgram does ("ECONNREFUSED: connection refused, recvmsg"), and keep watching.
+      int pending = 0;
+      socklen_t length = sizeof(pending);
+      if (status == UV_EBADF &&
+          getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0) {
+        self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
+        self->UpdatePoll();
+        self->ReportError(pending, "recvmsg");
+        return;
+      }
       // The descriptor cannot be watched any more: stop instead of spinning, and say why.
       self->receiving_ = false;
       self->want_writable_ = false;
@@ -284,7 +306,7 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
     if ((events & UV_WRITABLE) && self->want_writable_) {
       self->want_writable_ = false;
       self->UpdatePoll();
-      self->Call("onWritable", {});
+      self->Call(kOnWritable, {});
     }
     if ((events & (UV_READABLE | UV_DISCONNECT)) && self->Receiving() && self->reader_) {
       self->reader_->OnReadable(*self);
@@ -295,14 +317,14 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
   }
 }
 
-Napi::Value SocketHandle::Call(const char* callback, const std::initializer_list<napi_value>& args) {
-  Napi::Value fn = Value().Get(callback);
+Napi::Value SocketHandle::Call(Callback callback, const std::initializer_list<napi_value>& args) {
+  Napi::Value fn = Value().Get(callback_keys_.Value().Get(static_cast<uint32_t>(callback)));
   if (!fn.IsFunction()) return Env().Undefined();
   return fn.As<Napi::Function>().MakeCallback(Value(), args, *async_context_);
 }
 
 bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
-  Napi::Value result = Call("onMessages", args);
+  Napi::Value result = Call(kOnMessages, args);
   if (!Receiving()) return false;
   if (result.IsBoolean() && !result.As<Napi::Boolean>().Value()) {
     receiving_ = false;
@@ -313,7 +335,7 @@ bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
 }
 
 void SocketHandle::ReportError(int err, const char* syscall) {
-  Call("onError", {ErrnoError(Env(), err, syscall).Value()});
+  Call(kOnError, {ErrnoError(Env(), err, syscall).Value()});
 }
 
 Napi::Value SocketHandle::GetFd(const Napi::CallbackInfo& info) {

@@ -72,7 +72,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   void CloseNow();
   static void OnPoll(uv_poll_t* poll, int status, int events);
   friend struct Watch;
-  Napi::Value Call(const char* callback, const std::initializer_list<napi_value>& args);
+  enum Callback { kOnMessages, kOnWritable, kOnError, kCallbackCount };
+  Napi::Value Call(Callback callback, const std::initializer_list<napi_value>& args);
 
   int fd_ = -1;
   Watch* watch_ = nullptr;        // poll handle + teardown hook; freed by libuv's close callback
@@ -83,6 +84,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   bool object_ref_ = false;  // whether we hold a reference on the JS object
   std::unique_ptr<Reader> reader_;
   std::unique_ptr<Napi::AsyncContext> async_context_;
+  // The callback property names, made once (an array, since N-API 8 references only objects):
+  // building a property key from a C string on every batch costs more than a small batch itself.
+  Napi::ObjectReference callback_keys_;
 };
 
 }  // namespace rawsock

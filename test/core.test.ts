@@ -83,7 +83,7 @@ describe('SocketHandle', () => {
     const { handle, port } = udpHandle();
     const batches: { data: Buffer; meta: Uint32Array; aux: Buffer }[] = [];
     handle.onMessages = (data, meta, aux) => {
-      batches.push({ data, meta, aux });
+      batches.push({ data, meta, aux: aux as Buffer });
       return true;
     };
     handle.startReceiving({ slots: 8, slotSize: 4, flags: constants.MSG_TRUNC });

@@ -151,20 +151,22 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     return this.#receiver.push(message);
   }
 
-  #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
+  #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
     return this.receiveBatch(data, meta, aux);
   }
 
   /**
    * One native batch. The default decodes each message and delivers it; subclasses that work on
-   * whole batches override it. Returning false pauses reading (backpressure).
+   * whole batches override it. Returning false pauses reading (backpressure). `aux` holds the
+   * recvmmsg reader's addresses and control data; a reader that packs everything into `data`
+   * (the packet ring) passes the number of packet bytes instead.
    */
-  protected receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer): boolean {
+  protected receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
     const count = meta.length / this.metaStride;
     const emit = this.listenerCount('message') > 0;
     let room = true;
     for (let i = 0; i < count; i++) {
-      const message = this.decodeMessage(data, meta, i, aux);
+      const message = this.decodeMessage(data, meta, i, aux as Buffer);
       if (emit) this.emit('message', message);
       if (this.#closed) return false;
       if (!this.#receiver.push(message)) room = false;

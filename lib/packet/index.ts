@@ -2,9 +2,9 @@
 // apply from the first packet, a TPACKET_V3 ring, fanout across threads and processes, and
 // kernel statistics. See docs/packet.md.
 export {
+  type CaptureLinkType,
   Packet,
   PacketBatch,
-  type CaptureLinkType,
   type PacketType,
   type VlanTag,
 } from './batch.js';

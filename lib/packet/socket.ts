@@ -6,7 +6,7 @@ import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
-import { type BatchContext, Packet, PacketBatch, type CaptureLinkType } from './batch.js';
+import { type BatchContext, type CaptureLinkType, Packet, PacketBatch } from './batch.js';
 import { fanoutValue } from './fanout.js';
 import {
   attachProgram,
@@ -272,8 +272,11 @@ export class PacketSocket extends DatagramSocket<Packet> {
     );
   }
 
-  protected override receiveBatch(data: Buffer, meta: Uint32Array): boolean {
-    let batch = new PacketBatch(data, meta, this.#context);
+  protected override receiveBatch(data: Buffer, meta: Uint32Array, dataLength: Buffer | number): boolean {
+    // The ring reader allocates one buffer for bytes and metadata and says how many bytes it
+    // wrote; the batch sees exactly those (src-native/packet_ring.cc, DeliverBlocks).
+    const bytes = typeof dataLength === 'number' ? data.subarray(0, dataLength) : data;
+    let batch = new PacketBatch(bytes, meta, this.#context);
     if (this.#staleExpected) batch = this.#recheck(batch);
     if (batch.length === 0) return true;
     this.#stats.delivered += batch.length;

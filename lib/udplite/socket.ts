@@ -1,0 +1,360 @@
+// UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
+// rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
+import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
+import { formatIPv4, formatIPv6 } from '../core/ip.js';
+import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
+import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { constants, native } from '../native.js';
+import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
+import { explainSocketError } from './support.js';
+
+/** Options of {@link UdpLiteSocket.create}. */
+export interface UdpLiteSocketOptions {
+  /** 4 for IPv4 (AF_INET), 6 for IPv6 (AF_INET6). */
+  family: 4 | 6;
+  /** Initial {@link UdpLiteSocket.sendCoverage} (UDPLITE_SEND_CSCOV). Default: whole datagram. */
+  sendCoverage?: number;
+  /** Initial {@link UdpLiteSocket.receiveCoverage} (UDPLITE_RECV_CSCOV). Default: never set. */
+  receiveCoverage?: number;
+  /**
+   * Kernel receive buffer in bytes (SO_RCVBUF; SO_RCVBUFFORCE when allowed, so net.core.rmem_max
+   * does not cap it), like dgram's `recvBufferSize`. The kernel doubles the value (socket(7)).
+   */
+  receiveBufferSize?: number;
+  /** Kernel send buffer in bytes (SO_SNDBUF, or SO_SNDBUFFORCE when allowed). */
+  sendBufferSize?: number;
+  /** IPv6 only: refuse IPv4-mapped traffic (IPV6_V6ONLY). Default: the system's setting. */
+  ipv6Only?: boolean;
+  /** SO_REUSEADDR before bind. Default false. */
+  reuseAddress?: boolean;
+  /**
+   * Largest datagram received whole, in bytes (default 65535). A larger one is delivered cut to
+   * this size with `truncated: true` and its real `size`, never silently cut.
+   */
+  maxDatagramSize?: number;
+  /** Datagrams read per recvmmsg(2) call (default 32). */
+  batchSize?: number;
+}
+
+/** One received datagram. */
+export interface UdpLiteMessage {
+  /** The payload: a view of its own, never overwritten by later datagrams. */
+  data: Buffer;
+  /** The sender's address, as node:dgram's rinfo gives it. */
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+  /** The datagram was longer than `maxDatagramSize`: `data` holds its start only. */
+  truncated: boolean;
+  /** The payload's real length (greater than `data.length` when truncated). */
+  size: number;
+}
+
+const DEFAULT_MAX_DATAGRAM = 65535;
+const DEFAULT_BATCH = 32;
+const MAX_BATCH = 1024;
+const MSG_TRUNC = constants.MSG_TRUNC;
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+  return value;
+}
+
+function checkIntRange(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  return value;
+}
+
+function checkOptions(options: unknown): UdpLiteSocketOptions {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const o = options as Record<string, unknown>;
+  if (o.family !== 4 && o.family !== 6) throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
+  if (o.sendCoverage !== undefined) checkCoverage('options.sendCoverage', o.sendCoverage);
+  if (o.receiveCoverage !== undefined) checkCoverage('options.receiveCoverage', o.receiveCoverage);
+  if (o.receiveBufferSize !== undefined) checkIntRange('options.receiveBufferSize', o.receiveBufferSize, 1, 2 ** 30);
+  if (o.sendBufferSize !== undefined) checkIntRange('options.sendBufferSize', o.sendBufferSize, 1, 2 ** 30);
+  if (o.ipv6Only !== undefined) {
+    checkBoolean('options.ipv6Only', o.ipv6Only);
+    if (o.family !== 6) throw invalidArgValue('options.ipv6Only', 'applies to family 6 only', o.ipv6Only);
+  }
+  if (o.reuseAddress !== undefined) checkBoolean('options.reuseAddress', o.reuseAddress);
+  if (o.maxDatagramSize !== undefined) checkIntRange('options.maxDatagramSize', o.maxDatagramSize, 1, 65535);
+  if (o.batchSize !== undefined) checkIntRange('options.batchSize', o.batchSize, 1, MAX_BATCH);
+  return o as unknown as UdpLiteSocketOptions;
+}
+
+/**
+ * SO_RCVBUF / SO_SNDBUF, trying the FORCE variant first (CAP_NET_ADMIN in the socket's network
+ * namespace lifts the net.core.[rw]mem_max cap) and falling back to the capped one on EPERM.
+ */
+function setBufferSize(fd: number, force: number, plain: number, bytes: number): void {
+  try {
+    native.setsockopt(fd, constants.SOL_SOCKET, force, bytes);
+  } catch (error) {
+    if (!hasCode(error, 'EPERM')) throw error;
+    native.setsockopt(fd, constants.SOL_SOCKET, plain, bytes);
+  }
+}
+
+/**
+ * A UDP-Lite socket. Create with {@link UdpLiteSocket.create}, then `bind()` to receive and
+ * `send()` / `connect()` to send. Receive with `for await (const msg of socket)`, with
+ * `socket.messages({ signal })`, or with 'message' events.
+ *
+ * Events: 'message' (UdpLiteMessage), 'listening' (after bind), 'error', 'close'.
+ */
+export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
+  readonly #family: 4 | 6;
+  #receiveCoverageSet = false;
+  // The last destination given to send(), encoded once: repeated sends to one peer skip encoding.
+  #sendPort = -1;
+  #sendAddress = '';
+  #sendTarget: Buffer | null = null;
+  // The last sender decoded: consecutive datagrams from one peer skip decoding its address.
+  readonly #peerBytes = Buffer.alloc(28);
+  #peerLength = 0;
+  #peer: InetAddress | null = null;
+
+  private constructor(family: 4 | 6, maxDatagramSize: number, batchSize: number) {
+    super(family === 6 ? constants.AF_INET6 : constants.AF_INET, constants.SOCK_DGRAM, constants.IPPROTO_UDPLITE, {
+      slots: batchSize,
+      slotSize: maxDatagramSize,
+      // recvmmsg(2) with MSG_TRUNC reports a datagram's real length even when it did not fit.
+      flags: MSG_TRUNC,
+    });
+    this.#family = family;
+  }
+
+  /**
+   * Opens a UDP-Lite socket. Options are checked before any system call (TypeError / RangeError).
+   * On a kernel without UDP-Lite (Linux 7.1 and later) this throws the socket() error, code
+   * EPROTONOSUPPORT, whose message says that UDP-Lite is not available in this kernel.
+   */
+  static create(options: UdpLiteSocketOptions): UdpLiteSocket {
+    const o = checkOptions(options);
+    let socket: UdpLiteSocket;
+    try {
+      socket = new UdpLiteSocket(o.family, o.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM, o.batchSize ?? DEFAULT_BATCH);
+    } catch (error) {
+      throw explainSocketError(error);
+    }
+    try {
+      const fd = socket.fd;
+      if (o.ipv6Only !== undefined) native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_V6ONLY, o.ipv6Only);
+      if (o.reuseAddress) native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_REUSEADDR, 1);
+      if (o.receiveBufferSize !== undefined) socket.receiveBufferSize = o.receiveBufferSize;
+      if (o.sendBufferSize !== undefined) socket.sendBufferSize = o.sendBufferSize;
+      if (o.sendCoverage !== undefined) socket.sendCoverage = o.sendCoverage;
+      if (o.receiveCoverage !== undefined) socket.receiveCoverage = o.receiveCoverage;
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    return socket;
+  }
+
+  /** 4 or 6, as given to create(). */
+  get family(): 4 | 6 {
+    return this.#family;
+  }
+
+  /**
+   * Checksum coverage of sent datagrams in bytes, counted from the start of the 8-byte header
+   * (UDPLITE_SEND_CSCOV, read from the kernel on every access).
+   *
+   * udplite(7) / RFC 3828: 0 means the whole datagram (the default). 1..7 would not even cover the
+   * header: the kernel stores 8 instead, and that is what reads back. A coverage at least the
+   * datagram's length (8 + payload) also covers it whole; a smaller one is carried in the header's
+   * length field and the checksum covers only that many bytes. Non-integers, negatives and values
+   * above 65535 throw a RangeError (the kernel would clamp them silently).
+   */
+  get sendCoverage(): number {
+    return readCoverage(this.handle.fd, UDPLITE_SEND_CSCOV);
+  }
+
+  set sendCoverage(bytes: number) {
+    checkCoverage('sendCoverage', bytes);
+    writeCoverage(this.handle.fd, UDPLITE_SEND_CSCOV, bytes);
+  }
+
+  /**
+   * The smallest checksum coverage accepted on receive (UDPLITE_RECV_CSCOV). Three states:
+   *
+   * - `undefined`: never set. The kernel checks nothing: every valid datagram is accepted.
+   * - `0`: only fully covered datagrams are accepted; partially covered ones are dropped.
+   * - `N` (1..7 read back as 8): datagrams covering fewer than N bytes are dropped.
+   *
+   * Fully covered datagrams always pass. Drops are silent (counted in the UdpLite lines of
+   * /proc/net/snmp). The kernel cannot tell "never set" from 0 through getsockopt, and once set
+   * the option cannot be unset, so `undefined` is only readable (and assignable) before the first
+   * set; a set value is read from the kernel on every access. Same checks as sendCoverage.
+   */
+  get receiveCoverage(): number | undefined {
+    const fd = this.handle.fd;
+    return this.#receiveCoverageSet ? readCoverage(fd, UDPLITE_RECV_CSCOV) : undefined;
+  }
+
+  set receiveCoverage(bytes: number | undefined) {
+    if (bytes === undefined) {
+      if (this.#receiveCoverageSet) {
+        throw invalidArgValue(
+          'receiveCoverage',
+          'cannot go back to "never set" once set (the kernel has no way to clear UDPLITE_RECV_CSCOV)',
+          bytes,
+        );
+      }
+      return;
+    }
+    checkCoverage('receiveCoverage', bytes);
+    writeCoverage(this.handle.fd, UDPLITE_RECV_CSCOV, bytes);
+    this.#receiveCoverageSet = true;
+  }
+
+  /** The kernel's receive buffer (SO_RCVBUF: twice what was asked for, socket(7)). */
+  get receiveBufferSize(): number {
+    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+  }
+
+  set receiveBufferSize(bytes: number) {
+    checkIntRange('receiveBufferSize', bytes, 1, 2 ** 30);
+    setBufferSize(this.handle.fd, constants.SO_RCVBUFFORCE, constants.SO_RCVBUF, bytes);
+  }
+
+  /** The kernel's send buffer (SO_SNDBUF: twice what was asked for, socket(7)). */
+  get sendBufferSize(): number {
+    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int');
+  }
+
+  set sendBufferSize(bytes: number) {
+    checkIntRange('sendBufferSize', bytes, 1, 2 ** 30);
+    setBufferSize(this.handle.fd, constants.SO_SNDBUFFORCE, constants.SO_SNDBUF, bytes);
+  }
+
+  /**
+   * Binds to `port` (0 or omitted: an ephemeral port) on `address` (default: every address,
+   * '0.0.0.0' or '::'). Bad arguments throw; the kernel's refusal (EADDRINUSE, EADDRNOTAVAIL, …)
+   * rejects. Emits 'listening' once bound.
+   */
+  bind(port = 0, address?: string): Promise<void> {
+    const target = this.#encode(checkPort(port), address ?? (this.#family === 6 ? '::' : '0.0.0.0'));
+    const fd = this.handle.fd;
+    try {
+      native.bind(fd, target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    process.nextTick(() => this.emit('listening'));
+    return Promise.resolve();
+  }
+
+  /** The bound address (getsockname); port 0 before bind. */
+  address(): InetAddress {
+    return decodeInet(native.getsockname(this.handle.fd)) as InetAddress;
+  }
+
+  /**
+   * Sets the default destination (connect(2)): send() then needs no address, and only datagrams
+   * from that peer are received. `address` defaults to the loopback address.
+   */
+  connect(port: number, address?: string): Promise<void> {
+    const target = this.#destination(port, address);
+    try {
+      native.connect(this.handle.fd, target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
+  /** Forgets the connected peer (connect(2) with AF_UNSPEC). */
+  disconnect(): void {
+    const unspec = Buffer.alloc(this.#family === 6 ? 28 : 16); // sa_family 0 = AF_UNSPEC
+    native.connect(this.handle.fd, unspec);
+  }
+
+  /** The connected peer (getpeername); ENOTCONN when not connected. */
+  remoteAddress(): InetAddress {
+    return decodeInet(native.getpeername(this.handle.fd)) as InetAddress;
+  }
+
+  /**
+   * Sends one datagram: to `port` and `address` (default: loopback), or to the connected peer
+   * when no port is given. Resolves with the bytes the kernel took once it took the datagram; a
+   * full send buffer makes it wait for room (never drop). Sends complete in call order. Bad
+   * arguments and a closed socket throw; kernel errors (EMSGSIZE, EDESTADDRREQ, …) reject.
+   */
+  send(data: SendData, port?: number, address?: string): Promise<number> {
+    const bytes = toBytes(data);
+    const target = port === undefined ? null : this.#destination(port, address);
+    return this.sendBytes(bytes, target);
+  }
+
+  /**
+   * Sends now if the kernel has room: true when sent, false when the send buffer is full or
+   * earlier send()s still wait (nothing was sent). Kernel errors throw.
+   */
+  trySend(data: SendData, port?: number, address?: string): boolean {
+    const bytes = toBytes(data);
+    const target = port === undefined ? null : this.#destination(port, address);
+    return this.trySendBytes(bytes, target);
+  }
+
+  #destination(port: unknown, address: string | undefined): Buffer {
+    checkPort(port);
+    if (port === 0) throw outOfRange('port', '>= 1 and <= 65535', port);
+    return this.#encode(port as number, address ?? (this.#family === 6 ? '::1' : '127.0.0.1'));
+  }
+
+  #encode(port: number, address: string): Buffer {
+    if (port === this.#sendPort && address === this.#sendAddress && this.#sendTarget) return this.#sendTarget;
+    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    const encoded = encodeInet(this.#family, address, port);
+    this.#sendPort = port;
+    this.#sendAddress = address;
+    this.#sendTarget = encoded;
+    return encoded;
+  }
+
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UdpLiteMessage {
+    const m = index * 8;
+    const offset = meta[m];
+    const captured = meta[m + 1];
+    const size = meta[m + 2];
+    const peer = this.#decodePeer(aux, meta[m + 4], meta[m + 5]);
+    return {
+      data: data.subarray(offset, offset + captured),
+      address: peer.address,
+      family: peer.family,
+      port: peer.port,
+      truncated: size > captured || (meta[m + 3] & MSG_TRUNC) !== 0,
+      size,
+    };
+  }
+
+  #decodePeer(aux: Buffer, offset: number, length: number): InetAddress {
+    const cached = this.#peerBytes;
+    if (this.#peer !== null && length === this.#peerLength) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (aux[offset + i] !== cached[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#peer;
+    }
+    const peer = decodeInet(aux, offset, length) ?? unknownPeer(this.#family);
+    aux.copy(cached, 0, offset, offset + Math.min(length, cached.length));
+    this.#peerLength = length;
+    this.#peer = peer;
+    return peer;
+  }
+}
+
+/** A sender address the kernel did not give (never expected for UDP-Lite). */
+function unknownPeer(family: 4 | 6): InetAddress {
+  return family === 6
+    ? { address: formatIPv6(new Uint8Array(16)), family: 'IPv6', port: 0 }
+    : { address: formatIPv4(new Uint8Array(4)), family: 'IPv4', port: 0 };
+}

@@ -1,0 +1,420 @@
+// AF_UNIX SOCK_DGRAM sockets (unix(7)): what node:dgram does not offer. Filesystem paths and
+// abstract names ('@name'), autobind so replies can come back, SO_PASSCRED credentials, sends that
+// wait for the receiver instead of dropping, and a socket file that is removed by whoever made it.
+import { lstatSync, unlinkSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
+import { MessageQueue } from '../core/message-queue.js';
+import { decodeUnix, encodeUnix } from '../core/sockaddr.js';
+import { hasCode, invalidArgType, outOfRange, socketClosed } from '../errors.js';
+import { constants, type NativeSocketHandle, native } from '../native.js';
+import { CREDENTIALS_CONTROL_SIZE } from './credentials.js';
+import { explainBindError, explainPeerError, probePath } from './errors.js';
+import { UnixDatagramMessage } from './message.js';
+
+/** Options of UnixDatagramSocket.create(). */
+export interface UnixDatagramSocketOptions {
+  /**
+   * SO_PASSCRED: every received message carries the sender's pid, uid and gid (`credentials`),
+   * filled in by the kernel. Default false.
+   */
+  passCredentials?: boolean;
+  /**
+   * An unbound socket binds itself to an abstract name the kernel picks ('@' and 5 hex digits)
+   * on its first connect() or send(), the way UDP picks an ephemeral port, so the receiver can
+   * reply (unix(7): an unbound sender cannot receive replies). false sends from an unnamed socket:
+   * the receiver then sees no sender address. Default true.
+   */
+  autobind?: boolean;
+  /**
+   * Bytes kept of each received datagram (the recvmmsg slot size, default 65,536). A longer
+   * datagram arrives cut, with `truncated` true and its real `size`.
+   */
+  maxMessageSize?: number;
+  /** Datagrams read per recvmmsg(2) call (default 32). */
+  batchSize?: number;
+  /**
+   * SO_SNDBUF in bytes (the kernel doubles it, socket(7)). It bounds the largest datagram this
+   * socket can send (the doubled value minus 32) and the bytes it may have queued at receivers.
+   * Above net.core.wmem_max it needs CAP_NET_ADMIN (SO_SNDBUFFORCE).
+   */
+  sendBufferSize?: number;
+}
+
+/** Options of bind(). */
+export interface UnixBindOptions {
+  /**
+   * When a socket file is already at the path but no socket is bound to it any more (its owner
+   * exited without removing it, so bind(2) fails with EADDRINUSE), remove it and bind. A path
+   * that is not a socket (a regular file, a directory, a symbolic link) or a socket somebody is
+   * bound to is never removed. Default false.
+   */
+  removeStale?: boolean;
+}
+
+interface RoutedSend {
+  bytes: Uint8Array;
+  address: Uint8Array;
+  path: string;
+  resolve: (bytes: number) => void;
+  reject: (error: unknown) => void;
+}
+
+// sockaddr_un with the family only: bind(2) with it is autobind (unix(7)).
+const AUTOBIND_ADDRESS = (() => {
+  const out = Buffer.alloc(2);
+  out.writeUInt16LE(constants.AF_UNIX);
+  if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) out.writeUInt16BE(constants.AF_UNIX);
+  return out;
+})();
+const UNSPEC_ADDRESS = Buffer.alloc(16); // AF_UNSPEC: dissolves a datagram association (connect(2))
+
+// After this many wake-ups that still found the receiver full, wait with timers instead.
+const MAX_STALLED_WAKES = 3;
+const MAX_RETRY_DELAY_MS = 8;
+
+/**
+ * A Unix datagram socket.
+ *
+ * Receive with `for await (const message of socket)` (or `socket.messages({ signal })`) or the
+ * 'message' event; each message has `data`, `sender`, and `credentials` with `passCredentials`.
+ * Reading starts with the first listener or loop; until then datagrams wait in the kernel.
+ *
+ * Sending never drops: Unix datagrams are flow-controlled (unix(7)), so when the receiver's queue
+ * (net.unix.max_dgram_qlen datagrams) is full, send() waits until it has room.
+ */
+export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
+  readonly #autobind: boolean;
+  #bound = false;
+  #connected = false;
+  #peer: string | undefined;
+  /** The socket file bind() created, to remove on close() if it is still that file. */
+  #created: { path: string; dev: bigint; ino: bigint } | undefined;
+  /** Sends to a path on an unconnected socket waiting for the receiver's queue to have room. */
+  readonly #routed = new MessageQueue<RoutedSend>();
+  #waiter: NativeSocketHandle | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stalledWakes = 0;
+  #referenced = true;
+  #lastPath: string | undefined;
+  #lastAddress: Uint8Array | undefined;
+
+  /** A new, unbound Unix datagram socket. */
+  static create(options: UnixDatagramSocketOptions = {}): UnixDatagramSocket {
+    return new UnixDatagramSocket(options);
+  }
+
+  private constructor(options: UnixDatagramSocketOptions) {
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    const slotSize = checkInt('maxMessageSize', options.maxMessageSize, 65536, 1, 16 << 20);
+    const slots = checkInt('batchSize', options.batchSize, 32, 1, 1024);
+    if (slotSize * slots > 64 << 20) {
+      throw outOfRange('maxMessageSize * batchSize', 'at most 64 MiB', slotSize * slots);
+    }
+    const passCredentials = options.passCredentials === true;
+    super(constants.AF_UNIX, constants.SOCK_DGRAM, 0, {
+      slots,
+      slotSize,
+      controlSize: passCredentials ? CREDENTIALS_CONTROL_SIZE : 0,
+      // unix(7): MSG_TRUNC on receive reports the real length of a datagram longer than the slot.
+      flags: constants.MSG_TRUNC,
+      budget: 8,
+    });
+    this.#autobind = options.autobind !== false;
+    try {
+      if (passCredentials) native.setsockopt(this.fd, constants.SOL_SOCKET, constants.SO_PASSCRED, 1);
+      if (options.sendBufferSize !== undefined) {
+        setBuffer(this.fd, checkInt('sendBufferSize', options.sendBufferSize, 0, 1, 0x3fffffff));
+      }
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Binds to a filesystem path or an abstract name ('@name', per network namespace, never a file).
+   * Without a path: autobind, to an abstract name the kernel picks (see `address`).
+   * A path longer than sun_path allows is a RangeError before any system call.
+   */
+  bind(path?: string, options: UnixBindOptions = {}): this {
+    const fd = this.handle.fd;
+    if (path === undefined) {
+      try {
+        native.bind(fd, AUTOBIND_ADDRESS);
+      } catch (error) {
+        throw explainBindError(error, '(autobind)', this.address);
+      }
+      this.#bound = true;
+      return this;
+    }
+    const address = encodeUnix(path);
+    try {
+      native.bind(fd, address);
+    } catch (error) {
+      if (!(options.removeStale && hasCode(error, 'EADDRINUSE') && !path.startsWith('@'))) {
+        throw explainBindError(error, path, this.address);
+      }
+      // Only a socket file nobody is bound to goes; lstat never follows a symbolic link.
+      if (probePath(path).state !== 'stale') throw explainBindError(error, path, this.address);
+      try {
+        unlinkSync(path);
+      } catch (unlinkError) {
+        if (!hasCode(unlinkError, 'ENOENT')) throw unlinkError;
+      }
+      try {
+        native.bind(fd, address);
+      } catch (retryError) {
+        throw explainBindError(retryError, path, this.address);
+      }
+    }
+    this.#bound = true;
+    if (!path.startsWith('@')) {
+      const stats = lstatSync(path, { bigint: true });
+      this.#created = { path: resolvePath(path), dev: stats.dev, ino: stats.ino };
+    }
+    return this;
+  }
+
+  /**
+   * Sends every later datagram without a path to `path`, and receives only from it (connect(2)
+   * on a datagram socket). Errors say what is at the path: nothing (ENOENT), a socket file nobody
+   * is bound to (ECONNREFUSED), a stream socket (EPROTOTYPE).
+   */
+  connect(path: string): this {
+    const address = encodeUnix(path);
+    const fd = this.handle.fd;
+    this.#autobindIfNeeded();
+    try {
+      native.connect(fd, address);
+    } catch (error) {
+      throw explainPeerError(error, path);
+    }
+    this.#connected = true;
+    this.#peer = path;
+    return this;
+  }
+
+  /** Dissolves the association made by connect(); datagrams from anyone are received again. */
+  disconnect(): this {
+    native.connect(this.handle.fd, UNSPEC_ADDRESS);
+    this.#connected = false;
+    this.#peer = undefined;
+    return this;
+  }
+
+  /** The bound name: a path, '@name' for an abstract one, undefined when unbound. */
+  get address(): string | undefined {
+    if (this.closed) return undefined;
+    return decodeUnix(native.getsockname(this.fd));
+  }
+
+  /** The peer set by connect(), or undefined. */
+  get remoteAddress(): string | undefined {
+    return this.#connected ? this.#peer : undefined;
+  }
+
+  /** The largest datagram this socket can send, in bytes (unix(7): SO_SNDBUF minus 32). */
+  get maxDatagramSize(): number {
+    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int') - 32;
+  }
+
+  /**
+   * Sends one datagram to `path`, or to the connected peer without it. Resolves with its length
+   * once the kernel has queued it at the receiver. When the receiver's queue is full it waits for
+   * room (never drops). Sends to paths complete in call order, and so do sends to the peer.
+   */
+  send(data: SendData, path?: string): Promise<number> {
+    let bytes: Uint8Array;
+    let address: Uint8Array | null;
+    try {
+      bytes = toBytes(data);
+      address = path === undefined ? null : this.#encode(path);
+      this.#autobindIfNeeded();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (address === null) {
+      // To the connected peer: poll(2) wakes a connected socket when its peer's queue has room.
+      try {
+        if (this.trySendBytes(bytes, null)) return Promise.resolve(bytes.length);
+      } catch (error) {
+        return Promise.reject(this.#explainSend(error, path, bytes.length));
+      }
+      return this.sendBytes(bytes, null).catch((error: unknown) => {
+        throw this.#explainSend(error, path, bytes.length);
+      });
+    }
+    if (this.#routed.length === 0) {
+      try {
+        if (this.trySendBytes(bytes, address)) return Promise.resolve(bytes.length);
+      } catch (error) {
+        return Promise.reject(this.#explainSend(error, path, bytes.length));
+      }
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#routed.push({ bytes, address, path: path as string, resolve, reject });
+      if (this.#routed.length === 1) this.#waitForRoom(false);
+    });
+  }
+
+  /**
+   * Sends now if the receiver has room: true when sent, false when its queue (or this socket's
+   * send buffer) is full and nothing was sent. Throws the kernel's error, explained, otherwise.
+   */
+  trySend(data: SendData, path?: string): boolean {
+    const bytes = toBytes(data);
+    const address = path === undefined ? null : this.#encode(path);
+    this.#autobindIfNeeded();
+    if (this.#routed.length > 0) return false;
+    try {
+      return this.trySendBytes(bytes, address);
+    } catch (error) {
+      throw this.#explainSend(error, path, bytes.length);
+    }
+  }
+
+  override ref(): this {
+    this.#referenced = true;
+    if (!this.closed) this.#waiter?.setRef(true);
+    this.#timer?.ref();
+    return super.ref();
+  }
+
+  override unref(): this {
+    this.#referenced = false;
+    if (!this.closed) this.#waiter?.setRef(false);
+    this.#timer?.unref();
+    return super.unref();
+  }
+
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UnixDatagramMessage {
+    const m = index << 3;
+    const offset = meta[m];
+    return new UnixDatagramMessage(
+      data.subarray(offset, offset + meta[m + 1]),
+      meta[m + 2],
+      meta[m + 3],
+      aux,
+      meta[m + 4],
+      meta[m + 5],
+      meta[m + 6],
+    );
+  }
+
+  /** Rejects waiting sends and removes the socket file bind() created, if it is still that file. */
+  protected override onClose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#waiter?.close();
+    this.#waiter = undefined;
+    for (let send = this.#routed.shift(); send; send = this.#routed.shift()) send.reject(socketClosed());
+    const created = this.#created;
+    this.#created = undefined;
+    if (!created) return;
+    try {
+      const stats = lstatSync(created.path, { bigint: true });
+      // Someone may have replaced the file since (a new instance of this program that bound
+      // with removeStale): only the inode this socket created is ours to remove.
+      if (stats.isSocket() && stats.dev === created.dev && stats.ino === created.ino) unlinkSync(created.path);
+    } catch {
+      // Already gone, or its directory is: nothing of ours is left to remove.
+    }
+  }
+
+  #encode(path: string): Uint8Array {
+    if (path === this.#lastPath) return this.#lastAddress as Uint8Array;
+    const address = encodeUnix(path);
+    this.#lastPath = path;
+    this.#lastAddress = address;
+    return address;
+  }
+
+  #autobindIfNeeded(): void {
+    if (this.#bound || !this.#autobind) return;
+    try {
+      native.bind(this.handle.fd, AUTOBIND_ADDRESS);
+    } catch (error) {
+      // EINVAL: already bound (e.g. by the kernel for SO_PASSCRED): that is all we wanted.
+      if (!hasCode(error, 'EINVAL')) throw error;
+    }
+    this.#bound = true;
+  }
+
+  #explainSend(error: unknown, path: string | undefined, size: number): unknown {
+    const limit = hasCode(error, 'EMSGSIZE') && !this.closed ? this.maxDatagramSize : undefined;
+    return explainPeerError(error, path ?? this.#peer, size, limit);
+  }
+
+  // poll(2) is no help for an unconnected sender: the kernel reports it writable while its
+  // sends to a full receiver fail with EAGAIN, so waiting for writability would spin. A socket
+  // connected to the receiver is different: the kernel wakes it when that receiver's queue
+  // drains (net/unix/af_unix.c, unix_dgram_peer_wake_me). So the wait uses a helper socket
+  // connected to the destination, which never sends anything.
+  #waitForRoom(afterWake: boolean): void {
+    if (afterWake) this.#stalledWakes++;
+    const next = this.#routed.peek() as RoutedSend;
+    if (this.#stalledWakes < MAX_STALLED_WAKES) {
+      try {
+        if (!this.#waiter) {
+          const waiter = new native.SocketHandle(constants.AF_UNIX, constants.SOCK_DGRAM, 0);
+          waiter.onWritable = this.#pump;
+          waiter.onError = this.#pump;
+          if (!this.#referenced) waiter.setRef(false);
+          this.#waiter = waiter;
+        }
+        native.connect(this.#waiter.fd, next.address);
+        this.#waiter.awaitWritable();
+        return;
+      } catch {
+        // E.g. the receiver is gone: the retry below reports the send's own error.
+      }
+    }
+    // The receiver keeps filling up before we get a turn (other senders), or our own send buffer
+    // is full: back off with short timers rather than spin.
+    const delay = Math.min(2 ** Math.max(0, this.#stalledWakes - MAX_STALLED_WAKES), MAX_RETRY_DELAY_MS);
+    this.#timer = setTimeout(this.#pump, delay);
+    if (!this.#referenced) this.#timer.unref();
+  }
+
+  readonly #pump = (): void => {
+    this.#timer = undefined;
+    while (this.#routed.length > 0 && !this.closed) {
+      const next = this.#routed.peek() as RoutedSend;
+      let sent: boolean;
+      try {
+        sent = this.trySendBytes(next.bytes, next.address);
+      } catch (error) {
+        this.#routed.shift();
+        next.reject(this.#explainSend(error, next.path, next.bytes.length));
+        continue;
+      }
+      if (!sent) {
+        this.#waitForRoom(true);
+        return;
+      }
+      this.#routed.shift();
+      this.#stalledWakes = 0;
+      next.resolve(next.bytes.length);
+    }
+  };
+}
+
+function checkInt(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  return value;
+}
+
+function setBuffer(fd: number, bytes: number): void {
+  native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUF, bytes);
+  // socket(7): SO_SNDBUF is capped at net.core.wmem_max; the FORCE variant (CAP_NET_ADMIN) is not.
+  if (native.getsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int') < bytes * 2) {
+    try {
+      native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUFFORCE, bytes);
+    } catch (error) {
+      if (!hasCode(error, 'EPERM')) throw error;
+    }
+  }
+}
