@@ -7,6 +7,7 @@ export type { IterateOptions } from './core/receiver.js';
 export type { InetAddress } from './core/sockaddr.js';
 export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
+export * from './diag/index.js';
 export type { NativeConstants } from './native.js';
 export { constants } from './native.js';
 export {
