@@ -141,29 +141,26 @@ class RingReader : public PacketReader {
     __atomic_store_n(&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
   }
 
-  // One pass over the blocks, one allocation: the kernel's own counts (bh1.blk_len bytes used,
-  // bh1.num_pkts packets) bound what the batch can need, so the packets are copied while the
-  // block is walked once (a second walk misses the cache again on a block the size of L2). The
-  // buffer is allocated uninitialized: packet bytes from offset 0, then the metadata (aligned);
-  // JS is told only about what was written, so no uninitialized byte is ever exposed.
   bool DeliverBlocks(SocketHandle& handle, unsigned blocks) {
     Napi::Env env = handle.HandleEnv();
-    size_t max_bytes = 0, max_count = 0;
-    for (unsigned b = 0; b < blocks; b++) {
-      tpacket_block_desc desc;
-      std::memcpy(&desc, BlockAt((current_ + b) % block_count_), sizeof(desc));
-      max_bytes += desc.hdr.bh1.blk_len < block_size_ ? desc.hdr.bh1.blk_len : block_size_;
-      const size_t fit = block_size_ / kRingMinimumFrame;  // whatever num_pkts claims
-      max_count += desc.hdr.bh1.num_pkts < fit ? desc.hdr.bh1.num_pkts : fit;
-    }
-    const size_t meta_at = (max_bytes + 7) & ~static_cast<size_t>(7);
-    const size_t meta_bytes = max_count * kPacketMetaStride * sizeof(uint32_t);
-    // Offsets handed to JS are uint32: batches are a few blocks (checked in JS), far below 4 GiB.
-    Napi::Buffer<uint8_t> all = Napi::Buffer<uint8_t>::New(env, meta_at + meta_bytes);
-    uint8_t* out = all.Data();
-    uint32_t* meta = reinterpret_cast<uint32_t*>(out + meta_at);
-    size_t at = 0, written = 0;
+    size_t bytes = 0, count = 0;
     bool malformed = false;
+    for (unsigned b = 0; b < blocks; b++) {
+      WalkBlock(BlockAt((current_ + b) % block_count_), block_size_,
+                [&](const RingPacket& p) {
+                  bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+                  count++;
+                },
+                &malformed);
+    }
+    // Offsets into the batch are uint32: a batch is at most batch_blocks_ blocks (checked in JS
+    // to stay far below 4 GiB), so this only guards against a broken geometry.
+    if (bytes > UINT32_MAX) bytes = UINT32_MAX;
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, bytes);
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
+    uint8_t* out = data.Data();
+    uint32_t* m = meta.Data();
+    size_t written = 0, at = 0;
     for (unsigned b = 0; b < blocks; b++) {
       const unsigned index = (current_ + b) % block_count_;
       const bool stale = stale_blocks_ > 0;
@@ -171,11 +168,11 @@ class RingReader : public PacketReader {
       WalkBlock(BlockAt(index), block_size_,
                 [&](const RingPacket& p) {
                   const uint32_t captured = p.snaplen < snaplen_ ? p.snaplen : snaplen_;
-                  // blk_len and num_pkts come from the kernel too: never trust them for bounds.
-                  if (written >= max_count || captured > max_bytes - at) return;
+                  // The block did not change since the first pass (it is ours), but never trust it.
+                  if (written >= count || captured > bytes - at) return;
                   std::memcpy(out + at, p.data, captured);
                   PacketFields f{captured, p.len, p.sec, p.nsec, p.status, p.vlan_tci, p.vlan_tpid, p.net_offset, stale};
-                  WriteMeta(meta + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
+                  WriteMeta(m + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
                   at += captured;
                   written++;
                 },
@@ -184,10 +181,8 @@ class RingReader : public PacketReader {
       Return(index);
     }
     current_ = (current_ + blocks) % block_count_;
-    if (written == 0) return true;
-    Napi::Uint32Array meta_view =
-        Napi::Uint32Array::New(env, written * kPacketMetaStride, all.ArrayBuffer(), all.ByteOffset() + meta_at);
-    return handle.Deliver({all, meta_view, Napi::Number::New(env, static_cast<double>(at))});
+    if (count == 0) return true;
+    return handle.Deliver({data, meta});
   }
 
   uint8_t* map_;
