@@ -17,6 +17,7 @@ import {
   BPF_JMP,
   BPF_K,
   PACKET_OUTGOING,
+  SKF_AD_IFINDEX,
   SKF_AD_PKTTYPE,
   SKF_AD_PROTOCOL,
   SKF_AD_VLAN_TAG,
@@ -515,6 +516,16 @@ export function packetType(type: number): Filter {
  */
 export function outgoing(): Filter {
   return packetType(PACKET_OUTGOING);
+}
+
+/**
+ * Packets seen on the interface with this index (SKF_AD_IFINDEX, skb->dev->ifindex). Useful on a
+ * socket bound to all interfaces, e.g. `not(and(outgoing(), interfaceIndex(loopbackIndex)))` to
+ * see each loopback packet once while keeping outgoing packets of other interfaces.
+ */
+export function interfaceIndex(index: number): Filter {
+  checkUint('index', index, 0x7fffffff);
+  return new Filter(() => test([loadAncillary(SKF_AD_IFINDEX)], 'jeq', index));
 }
 
 /** Options of toProgram(). */

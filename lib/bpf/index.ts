@@ -20,6 +20,7 @@ export {
   etherType,
   Filter,
   host,
+  interfaceIndex,
   IP_PROTOCOLS,
   type IpProtocolName,
   type IpProtocolOptions,

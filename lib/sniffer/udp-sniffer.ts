@@ -1,0 +1,282 @@
+// Seeing the UDP datagrams sent to a port, whether or not another program has bound it: a
+// packet socket with a kernel filter for that port (what busybox's udhcpc does), decoded into
+// datagrams. The kernel filter runs before anything is queued, so nothing else ever reaches JS.
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
+import { type IterateOptions, Receiver } from '../core/receiver.js';
+import { checkPort } from '../core/sockaddr.js';
+import { decodePacket } from '../decode/packet.js';
+import { invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
+import { native } from '../native.js';
+import type { PacketBatch } from '../packet/batch.js';
+import { PacketSocket } from '../packet/socket.js';
+import type { PacketSocketStats } from '../packet/stats.js';
+import { type HeldPort, holdUdpPort } from './hold-port.js';
+
+/** Options of UdpSniffer.open(). */
+export interface UdpSnifferOptions {
+  /** Destination UDP port to watch. */
+  port: number;
+  /** Only datagrams to this destination address (default: any). */
+  address?: string;
+  /** Interface name or index (default: all interfaces). */
+  interface?: string | number;
+  /** 4 or 6 for one IP version only (default: both). */
+  family?: 4 | 6;
+  /**
+   * Bind a placeholder UDP socket on the port when nobody else has, so the kernel does not answer
+   * every datagram with ICMP port unreachable (see holdUdpPort). Default false.
+   */
+  holdPort?: boolean;
+  /** Bytes of each packet to capture (default 65535): longer payloads are reported truncated. */
+  snapLength?: number;
+}
+
+/** An IP address and UDP port. */
+export interface UdpEndpoint {
+  address: string;
+  port: number;
+}
+
+/** A UDP datagram seen by the sniffer. */
+export interface SniffedDatagram {
+  source: UdpEndpoint;
+  destination: UdpEndpoint;
+  /** The UDP payload (its own memory: valid for as long as it is referenced). */
+  payload: Buffer;
+  /** True when the snap length cut the payload short. */
+  truncated: boolean;
+  /** When the kernel received (or sent) the packet, in nanoseconds since the Unix epoch. */
+  timestamp: bigint;
+  /** The interface it was seen on. */
+  interface: string;
+  family: 'IPv4' | 'IPv6';
+}
+
+/** ARPHRD_LOOPBACK (linux/if_arp.h): the `type` of a loopback interface in /sys/class/net. */
+const ARPHRD_LOOPBACK = 772;
+
+/** Indexes of the loopback interfaces; they show each packet twice (outgoing, then host). */
+function loopbackIndexes(): number[] {
+  const found: number[] = [];
+  for (const name of readInterfaceNames()) {
+    try {
+      const type = Number(readFileSync(`/sys/class/net/${name}/type`, 'utf8'));
+      if (type === ARPHRD_LOOPBACK) found.push(native.ifNameToIndex(name));
+    } catch {
+      // An interface that vanished meanwhile is no loopback to worry about.
+    }
+  }
+  return found;
+}
+
+function readInterfaceNames(): string[] {
+  try {
+    return readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split(':')[0]?.trim() ?? '')
+      .filter(Boolean);
+  } catch {
+    return ['lo'];
+  }
+}
+
+function checkOptions(options: unknown): UdpSnifferOptions {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const o = options as UdpSnifferOptions;
+  checkPort(o.port, 'options.port');
+  if (o.family !== undefined && o.family !== 4 && o.family !== 6) {
+    throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
+  }
+  if (o.address !== undefined && typeof o.address !== 'string') {
+    throw invalidArgType('options.address', 'of type string', o.address);
+  }
+  if (o.holdPort !== undefined && typeof o.holdPort !== 'boolean') {
+    throw invalidArgType('options.holdPort', 'of type boolean', o.holdPort);
+  }
+  return o;
+}
+
+/**
+ * The kernel filter: UDP to the port (first IPv4 fragments and IPv6 without extension headers,
+ * as libpcap matches ports), to the address if given, and each loopback packet once.
+ */
+function sniffFilter(o: UdpSnifferOptions, boundToLoopback: boolean, loopbacks: number[]): Filter {
+  const parts: Filter[] = [
+    port(o.port, { protocol: 'udp', direction: 'dst', ...(o.family ? { family: o.family } : {}) }),
+  ];
+  if (o.address !== undefined) parts.push(host(o.address, 'dst'));
+  // On a socket bound to one loopback interface PACKET_IGNORE_OUTGOING does this in the kernel;
+  // on all interfaces only loopback's outgoing copies go (other interfaces' outgoing datagrams
+  // are the only copy this host sees of them).
+  if (!boundToLoopback) for (const index of loopbacks) parts.push(not(and(outgoing(), interfaceIndex(index))));
+  return and(...parts);
+}
+
+/**
+ * Receives the UDP datagrams addressed to a port through a packet socket, alongside whatever
+ * program has bound that port (or none: see `holdPort`). Needs CAP_NET_RAW.
+ *
+ * @example
+ * const sniffer = UdpSniffer.open({ port: 67, interface: 'eth0' });
+ * for await (const datagram of sniffer) console.log(datagram.source, datagram.payload);
+ */
+export class UdpSniffer extends EventEmitter {
+  readonly #socket: PacketSocket;
+  readonly #held: HeldPort | null;
+  readonly #receiver: Receiver<SniffedDatagram>;
+  #resume: (() => void) | null = null;
+  #pumping = false;
+  #malformed = 0;
+  #closed = false;
+
+  /** The watched port. */
+  readonly port: number;
+
+  private constructor(socket: PacketSocket, port: number, held: HeldPort | null) {
+    super();
+    this.#socket = socket;
+    this.port = port;
+    this.#held = held;
+    this.#receiver = new Receiver<SniffedDatagram>(() => {
+      const resume = this.#resume;
+      this.#resume = null;
+      resume?.();
+    });
+    socket.on('error', (error) => this.emit('error', error));
+    // Reading starts with the first 'datagram' listener or loop; until then the kernel queues.
+    this.on('newListener', (event) => {
+      if (event === 'datagram') queueMicrotask(() => this.#pump());
+    });
+  }
+
+  /** Opens the packet socket (filter attached before it is bound: nothing else is ever queued). */
+  static open(options: UdpSnifferOptions): UdpSniffer {
+    const o = checkOptions(options);
+    const loopbacks = loopbackIndexes();
+    const index =
+      o.interface === undefined ? 0 : typeof o.interface === 'number' ? o.interface : native.ifNameToIndex(o.interface);
+    const boundToLoopback = index !== 0 && loopbacks.includes(index);
+    const filter = sniffFilter(o, boundToLoopback, loopbacks).toProgram({ framing: 'cooked', snaplen: 262144 });
+    const socket = PacketSocket.open({
+      mode: 'cooked',
+      protocol: o.family === 4 ? 'ip' : o.family === 6 ? 'ipv6' : 'all',
+      ...(o.interface !== undefined ? { interface: o.interface } : {}),
+      filter,
+      ignoreOutgoing: boundToLoopback,
+      snapLength: o.snapLength ?? 65535,
+    });
+    let held: HeldPort | null = null;
+    if (o.holdPort) {
+      try {
+        held = holdUdpPort(o.port, {
+          family: 6,
+          ...(o.address ? { address: o.address, family: o.address.includes(':') ? 6 : 4 } : {}),
+        });
+      } catch (error) {
+        // Someone already has the port: the kernel is not sending ICMP errors, nothing to hold.
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+          socket.close();
+          throw error;
+        }
+      }
+    }
+    return new UdpSniffer(socket, o.port, held);
+  }
+
+  /** True when this sniffer holds the port with a placeholder socket (holdPort and nobody else had it). */
+  get holdingPort(): boolean {
+    return this.#held !== null;
+  }
+
+  /** The packet socket underneath (for pcap output, statistics, or changing its filter). */
+  get packetSocket(): PacketSocket {
+    return this.#socket;
+  }
+
+  /** Kernel counters of the packet socket, and packets that passed the filter but did not decode. */
+  stats(): PacketSocketStats & { malformed: number } {
+    return { ...this.#socket.stats(), malformed: this.#malformed };
+  }
+
+  /**
+   * Pulls batches from the packet socket and hands out datagrams. Backpressure end to end: when a
+   * loop is full this waits, the socket's own batch queue fills, and the socket stops reading, so
+   * the kernel queues and then counts drops (stats().dropped) instead of memory growing.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping || this.#closed) return;
+    this.#pumping = true;
+    try {
+      for await (const batch of this.#socket.batches()) {
+        if (!this.#deliver(batch)) {
+          await new Promise<void>((resolve) => {
+            this.#resume = resolve;
+          });
+        }
+        if (this.#closed) break;
+      }
+    } catch (error) {
+      if (!this.#closed) this.#receiver.fail(error);
+    }
+  }
+
+  #deliver(batch: PacketBatch): boolean {
+    let room = true;
+    for (let i = 0; i < batch.length; i++) {
+      const datagram = this.#decode(batch, i);
+      if (!datagram) continue;
+      this.emit('datagram', datagram);
+      if (!this.#receiver.push(datagram)) room = false;
+    }
+    return room;
+  }
+
+  #decode(batch: PacketBatch, i: number): SniffedDatagram | null {
+    const data = batch.data(i);
+    const decoded = decodePacket(data, { linkType: 'cooked', protocol: batch.protocol(i) });
+    const network = decoded.network;
+    const transport = decoded.transport;
+    if (!network || !transport || transport.layer !== 'udp' || (network.layer !== 'ipv4' && network.layer !== 'ipv6')) {
+      this.#malformed++;
+      return null;
+    }
+    return {
+      source: { address: network.source, port: transport.sourcePort },
+      destination: { address: network.destination, port: transport.destinationPort },
+      payload: transport.payload,
+      truncated: transport.truncated || batch.truncated(i),
+      timestamp: batch.timestampNs(i),
+      interface: batch.interfaceName(i),
+      family: network.layer === 'ipv4' ? 'IPv4' : 'IPv6',
+    };
+  }
+
+  /**
+   * The datagrams, in arrival order, with `for await`. The loop ends when the sniffer closes;
+   * an AbortSignal ends it with an AbortError. Several loops may run at once: each sees all.
+   */
+  datagrams(options: IterateOptions = {}): AsyncIterableIterator<SniffedDatagram> {
+    if (this.#closed) throw socketClosed('UdpSniffer');
+    const iterator = this.#receiver.iterate(options);
+    this.#pump();
+    return iterator;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<SniffedDatagram> {
+    return this.datagrams();
+  }
+
+  /** Closes the packet socket and the placeholder; loops end. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    this.#held?.close();
+    this.#receiver.end();
+    this.#resume?.();
+    process.nextTick(() => this.emit('close'));
+  }
+}
