@@ -128,7 +128,10 @@ describe('UdpSniffer without a listener', () => {
     await once(sender, 'connect');
     for (let i = 0; i < 20; i++) {
       await new Promise<void>((resolve) =>
-        sender.send(`held ${i}`, (e) => (e ? errors.push(e) : undefined, resolve())),
+        sender.send(`held ${i}`, (e) => {
+          if (e) errors.push(e);
+          resolve();
+        }),
       );
     }
     const seen = await collecting;
