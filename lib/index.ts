@@ -2,6 +2,7 @@
 
 export * as bpf from './bpf/index.js';
 export * from './congestion/index.js';
+export type { SendData } from './core/datagram-socket.js';
 export type { NodeSocketLike, SocketTarget } from './core/fd.js';
 export type { IterateOptions } from './core/receiver.js';
 export type { InetAddress } from './core/sockaddr.js';

@@ -31,6 +31,10 @@ export interface ReceiveOptions {
   budget?: number;
 }
 
+/**
+ * Kernel constants by their C names (AF_PACKET, SOL_SOCKET, SO_RCVBUF, TCP_CONGESTION, …), as
+ * compiled into the addon from the system headers.
+ */
 export interface NativeConstants {
   readonly [name: string]: number;
 }
@@ -102,4 +106,9 @@ function load(): Native {
 }
 
 export const native: Native = load();
+/**
+ * The kernel constants this build knows, from the C headers: the numbers getsockopt() and
+ * setsockopt() take.
+ * @example getsockopt(socket, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int')
+ */
 export const constants: NativeConstants = native.constants;

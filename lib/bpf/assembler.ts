@@ -46,8 +46,17 @@ import {
   SKF_AD_VLAN_TAG_PRESENT,
 } from './opcodes.js';
 
-/** Thrown by assemble(): the message names the line (1-based) and what is wrong with it. */
+/**
+ * Thrown by assemble(): the message names the line (1-based) and what is wrong with it.
+ * @example
+ * try {
+ *   bpf.assemble('ldh [12]\nfoo #1');
+ * } catch (error) {
+ *   if (error instanceof bpf.BpfAssemblyError) console.log(error.line); // 2
+ * }
+ */
 export class BpfAssemblyError extends SyntaxError {
+  /** Always 'ERR_BPF_ASSEMBLY', to tell this error apart without instanceof. */
   readonly code = 'ERR_BPF_ASSEMBLY';
   /** 1-based line number in the source text. */
   readonly line: number;
@@ -265,7 +274,8 @@ function parseInstruction(op: string, rest: string, line: number): Pending {
     case 'txa':
       return none(BPF_MISC | BPF_TXA);
     case 'ret':
-      if (isA(operand)) return { insn: instruction(BPF_RET | BPF_A), line };
+      // `tcpdump -d` prints RET A as a bare `ret` (bpf_image), so that reads back as ret a.
+      if (operand === '' || isA(operand)) return { insn: instruction(BPF_RET | BPF_A), line };
       if (isX(operand)) return { insn: instruction(BPF_RET | BPF_X), line };
       return { insn: instruction(BPF_RET | BPF_K, parseImmediate(operand, line)), line };
     case 'ja':
@@ -290,6 +300,13 @@ function parseInstruction(op: string, rest: string, line: number): Pending {
  *
  * The result is not validated: pass it to validate() to apply the kernel's checks.
  * @throws BpfAssemblyError naming the line.
+ * @example
+ * const program = bpf.assemble(`
+ *       ldh [12]
+ *       jeq #0x86dd, keep, drop
+ * keep: ret #-1
+ * drop: ret #0`);
+ * bpf.validate(program);
  */
 export function assemble(text: string): Instruction[] {
   const pending: Pending[] = [];
@@ -360,6 +377,8 @@ function image(insn: Instruction, index: number): [string, string] {
       return ['ldb', absOperand(k)];
     case BPF_LD | BPF_W | BPF_LEN:
       return ['ld', '#pktlen'];
+    case BPF_LDX | BPF_W | BPF_LEN: // the kernel accepts it too (bpf_image: "ldx #pktlen")
+      return ['ldx', '#pktlen'];
     case BPF_LD | BPF_W | BPF_IND:
       return ['ld', `[x + ${signed(k)}]`];
     case BPF_LD | BPF_H | BPF_IND:
@@ -407,7 +426,10 @@ function image(insn: Instruction, index: number): [string, string] {
   return ['unimp', `0x${insn.code.toString(16)}`];
 }
 
-/** One instruction as `tcpdump -d` prints it, e.g. `(001) jeq      #0x800           jt 2\tjf 5`. */
+/**
+ * One instruction as `tcpdump -d` prints it, e.g. `(001) jeq      #0x800           jt 2\tjf 5`.
+ * @example bpf.disassembleInstruction(bpf.returnConstant(0), 5) // '(005) ret      #0'
+ */
 export function disassembleInstruction(insn: Instruction, index: number): string {
   const [op, operand] = image(insn, index);
   const n = String(index).padStart(3, '0');
@@ -420,6 +442,7 @@ export function disassembleInstruction(insn: Instruction, index: number): string
 /**
  * The program exactly as `tcpdump -d` (libpcap's bpf_dump) prints it: one line per
  * instruction, each ending in a newline, jump targets as absolute instruction numbers.
+ * @example console.log(bpf.disassemble(bpf.compile('udp port 53'))) // same text as tcpdump -d 'udp port 53'
  */
 export function disassemble(program: Program): string {
   return program.map((insn, i) => `${disassembleInstruction(insn, i)}\n`).join('');

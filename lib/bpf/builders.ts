@@ -46,21 +46,43 @@ export type PortProtocol = 'tcp' | 'udp' | 'udplite';
 
 /** IP protocol numbers (IANA) for the names the builders accept. */
 export const IP_PROTOCOLS = {
+  /** Internet Control Message Protocol (RFC 792). */
   icmp: 1,
+  /** Internet Group Management Protocol (RFC 3376). */
   igmp: 2,
+  /** Transmission Control Protocol. */
   tcp: 6,
+  /** User Datagram Protocol. */
   udp: 17,
+  /** Generic Routing Encapsulation (RFC 2784). */
   gre: 47,
+  /** IPsec Encapsulating Security Payload. */
   esp: 50,
+  /** IPsec Authentication Header. */
   ah: 51,
+  /** ICMP for IPv6 (RFC 4443). */
   icmp6: 58,
+  /** Stream Control Transmission Protocol. */
   sctp: 132,
+  /** UDP-Lite (RFC 3828). */
   udplite: 136,
 } as const;
+/** A protocol name ipProtocol() accepts: a key of {@link IP_PROTOCOLS}. */
 export type IpProtocolName = keyof typeof IP_PROTOCOLS;
 
 /** EtherTypes used by the builders. */
-export const ETHERTYPES = { ipv4: 0x0800, arp: 0x0806, ipv6: 0x86dd, vlan: 0x8100, qinq: 0x88a8 } as const;
+export const ETHERTYPES = {
+  /** IPv4 (ETH_P_IP). */
+  ipv4: 0x0800,
+  /** ARP (ETH_P_ARP). */
+  arp: 0x0806,
+  /** IPv6 (ETH_P_IPV6). */
+  ipv6: 0x86dd,
+  /** 802.1Q VLAN tag (ETH_P_8021Q). */
+  vlan: 0x8100,
+  /** 802.1ad service VLAN tag, QinQ (ETH_P_8021AD). */
+  qinq: 0x88a8,
+} as const;
 
 /** Where things are for the code being generated. */
 interface Context {
@@ -85,6 +107,9 @@ const FALSE: Node = { t: 'const', value: false };
 /**
  * A packet filter condition. Build one with the functions of this module, combine with and(),
  * or(), not(), and turn it into a program with toProgram(filter, { framing }).
+ * @example
+ * const dns = bpf.and(bpf.udp(), bpf.port(53));
+ * socket.setFilter(dns.toProgram({ framing: 'ethernet' }));
  */
 export class Filter {
   /** @internal */
@@ -93,7 +118,10 @@ export class Filter {
   constructor(generate: (ctx: Context) => Node) {
     this.generate = generate;
   }
-  /** The classic BPF program for this filter (same as toProgram(this, options)). */
+  /**
+   * The classic BPF program for this filter (same as toProgram(this, options)).
+   * @example bpf.tcpPort(443).toProgram({ framing: 'cooked', snaplen: 128 })
+   */
   toProgram(options?: ProgramOptions): Instruction[] {
     return toProgram(this, options);
   }
@@ -143,17 +171,26 @@ function etherTypeNode(ctx: Context, type: number): Node {
   return test([loadAbsolute(ctx.etherType, 2)], 'jeq', type);
 }
 
-/** Packets all pass (an empty and()). */
+/**
+ * Packets all pass (an empty and()).
+ * @example bpf.toProgram(bpf.all()) // [ret #262144]
+ */
 export function all(): Filter {
   return new Filter(() => TRUE);
 }
 
-/** No packet passes (an empty or()). */
+/**
+ * No packet passes (an empty or()).
+ * @example bpf.toProgram(bpf.none()) // [ret #0]: what DROP_ALL does
+ */
 export function none(): Filter {
   return new Filter(() => FALSE);
 }
 
-/** Packets every given filter accepts (evaluated left to right, stopping at the first refusal). */
+/**
+ * Packets every given filter accepts (evaluated left to right, stopping at the first refusal).
+ * @example bpf.and(bpf.ipv4(), bpf.udp(), bpf.port(67, { direction: 'dst' }))
+ */
 export function and(...filters: Filter[]): Filter {
   return new Filter((ctx) =>
     conj(
@@ -163,7 +200,10 @@ export function and(...filters: Filter[]): Filter {
   );
 }
 
-/** Packets any given filter accepts (evaluated left to right, stopping at the first match). */
+/**
+ * Packets any given filter accepts (evaluated left to right, stopping at the first match).
+ * @example bpf.or(bpf.arp(), bpf.host('192.0.2.1'))
+ */
 export function or(...filters: Filter[]): Filter {
   return new Filter((ctx) =>
     conj(
@@ -173,7 +213,10 @@ export function or(...filters: Filter[]): Filter {
   );
 }
 
-/** Packets the given filter refuses. */
+/**
+ * Packets the given filter refuses.
+ * @example bpf.not(bpf.outgoing())
+ */
 export function not(filter: Filter): Filter {
   return new Filter((ctx) => negate(filter.generate(ctx)));
 }
@@ -182,23 +225,33 @@ export function not(filter: Filter): Filter {
  * Frames whose EtherType is `type` (tcpdump `ether proto TYPE`). With `'cooked'` framing this is
  * skb->protocol, which the kernel sets from the EtherType (for 802.3 frames it is ETH_P_802_3 or
  * ETH_P_802_2 instead).
+ * @example bpf.etherType(0x88cc) // LLDP
  */
 export function etherType(type: number): Filter {
   checkUint('type', type, 0xffff);
   return new Filter((ctx) => etherTypeNode(ctx, type));
 }
 
-/** IPv4 packets (tcpdump `ip`). */
+/**
+ * IPv4 packets (tcpdump `ip`).
+ * @example bpf.and(bpf.ipv4(), bpf.tcp()) // TCP over IPv4 only
+ */
 export function ipv4(): Filter {
   return etherType(ETHERTYPES.ipv4);
 }
 
-/** IPv6 packets (tcpdump `ip6`). */
+/**
+ * IPv6 packets (tcpdump `ip6`).
+ * @example bpf.and(bpf.ipv6(), bpf.not(bpf.tcp()))
+ */
 export function ipv6(): Filter {
   return etherType(ETHERTYPES.ipv6);
 }
 
-/** ARP packets (tcpdump `arp`). */
+/**
+ * ARP packets (tcpdump `arp`).
+ * @example bpf.or(bpf.arp(), bpf.ipv4())
+ */
 export function arp(): Filter {
   return etherType(ETHERTYPES.arp);
 }
@@ -231,7 +284,10 @@ function v6Protocol(ctx: Context, proto: number, throughFragment: boolean): Node
   ]);
 }
 
-/** Options of ipProtocol(). */
+/**
+ * Options of ipProtocol().
+ * @example bpf.ipProtocol('tcp', { family: 4 }) // tcpdump 'ip proto 6'
+ */
 export interface IpProtocolOptions {
   /** Match IPv4 (4), IPv6 (6) or both (default). */
   family?: 4 | 6;
@@ -241,6 +297,7 @@ export interface IpProtocolOptions {
  * IP packets carrying `protocol` (tcpdump `ip proto P`, `ip6 proto P`, or both). IPv4: the
  * header's protocol field. IPv6: the fixed header's next header, or — as libpcap does — a
  * fragment header directly followed by `protocol`; other extension headers are not walked.
+ * @example bpf.ipProtocol('icmp6', { family: 6 })
  */
 export function ipProtocol(protocol: number | IpProtocolName, options: IpProtocolOptions = {}): Filter {
   const proto = protocolNumber(protocol);
@@ -252,17 +309,26 @@ export function ipProtocol(protocol: number | IpProtocolName, options: IpProtoco
   });
 }
 
-/** TCP packets over IPv4 or IPv6 (tcpdump `tcp`). */
+/**
+ * TCP packets over IPv4 or IPv6 (tcpdump `tcp`).
+ * @example bpf.toProgram(bpf.tcp()) // tcpdump 'tcp'
+ */
 export function tcp(): Filter {
   return ipProtocol('tcp');
 }
 
-/** UDP packets over IPv4 or IPv6 (tcpdump `udp`). */
+/**
+ * UDP packets over IPv4 or IPv6 (tcpdump `udp`).
+ * @example bpf.toProgram(bpf.udp()) // tcpdump 'udp'
+ */
 export function udp(): Filter {
   return ipProtocol('udp');
 }
 
-/** UDP-Lite packets (IP protocol 136) over IPv4 or IPv6. */
+/**
+ * UDP-Lite packets (IP protocol 136) over IPv4 or IPv6.
+ * @example bpf.and(bpf.udplite(), bpf.host('::1'))
+ */
 export function udplite(): Filter {
   return ipProtocol('udplite');
 }
@@ -360,6 +426,7 @@ function networkFilter(family: 4 | 6, bytes: number[], prefix: number, direction
 /**
  * IP packets from, to, or either (default) to or from `address` (IPv4 or IPv6). Like tcpdump's
  * `ip host` / `ip6 host`; unlike tcpdump's plain `host`, ARP and RARP packets are not matched.
+ * @example bpf.host('10.0.0.1', 'src') // tcpdump 'ip src host 10.0.0.1'
  */
 export function host(address: string, direction: Direction = 'either'): Filter {
   const { family, bytes } = parseAddress(address);
@@ -370,6 +437,7 @@ export function host(address: string, direction: Direction = 'either'): Filter {
  * IP packets whose source, destination, or either (default) address is in the network `cidr`
  * ("10.0.0.0/8", "fe80::/10"; a bare address is a /32 or /128). Bits of the address beyond the
  * prefix are ignored. Like tcpdump's `ip net` / `ip6 net` (no ARP).
+ * @example bpf.not(bpf.net('10.0.0.0/8', 'src'))
  */
 export function net(cidr: string, direction: Direction = 'either'): Filter {
   const [address, prefixText] = cidr.split('/');
@@ -383,7 +451,10 @@ export function net(cidr: string, direction: Direction = 'either'): Filter {
   return networkFilter(family, bytes, prefix, direction);
 }
 
-/** Options of port(). */
+/**
+ * Options of port().
+ * @example bpf.port(53, { protocol: ['udp', 'tcp'], direction: 'src', family: 6 })
+ */
 export interface PortOptions {
   /** Transport protocols to match (default TCP and UDP, like tcpdump's `port`). */
   protocol?: PortProtocol | PortProtocol[];
@@ -408,6 +479,7 @@ function portTest(pre: Instruction[], ports: [number, number]): Node {
  * variable-length IPv4 header (`ldxb 4*([14]&0xf)`).
  * IPv6: as libpcap does, ports are matched only when the fixed header's next header is the
  * transport protocol itself; packets with extension headers (including fragments) do not match.
+ * @example bpf.port([8000, 8080], { protocol: 'tcp', direction: 'dst' }) // tcp dst portrange 8000-8080
  */
 export function port(port: number | [number, number], options: PortOptions = {}): Filter {
   const range: [number, number] = typeof port === 'number' ? [port, port] : port;
@@ -442,17 +514,26 @@ export function port(port: number | [number, number], options: PortOptions = {})
   });
 }
 
-/** TCP packets with this port (see port()). */
+/**
+ * TCP packets with this port (see port()).
+ * @example bpf.tcpPort(22, 'dst')
+ */
 export function tcpPort(value: number | [number, number], direction: Direction = 'either'): Filter {
   return port(value, { protocol: 'tcp', direction });
 }
 
-/** UDP packets with this port (see port()). */
+/**
+ * UDP packets with this port (see port()).
+ * @example bpf.udpPort(67, 'dst') // tcpdump 'udp dst port 67'
+ */
 export function udpPort(value: number | [number, number], direction: Direction = 'either'): Filter {
   return port(value, { protocol: 'udp', direction });
 }
 
-/** UDP-Lite packets with this port (see port()); UDP-Lite has UDP's port layout. */
+/**
+ * UDP-Lite packets with this port (see port()); UDP-Lite has UDP's port layout.
+ * @example bpf.udplitePort(5000)
+ */
 export function udplitePort(value: number | [number, number], direction: Direction = 'either'): Filter {
   return port(value, { protocol: 'udplite', direction });
 }
@@ -467,6 +548,7 @@ export function udplitePort(value: number | [number, number], direction: Directi
  * still in the frame (TPID 0x8100 or 0x88a8 at the EtherType position, as on the outgoing copy of
  * a tagged frame) is matched too, and `inner` then applies 4 bytes further on. Nested vlan()
  * calls match QinQ stacks. With `'cooked'` framing only the kernel-held tag is seen.
+ * @example bpf.vlan(100, bpf.udpPort(53)) // DNS in VLAN 100
  */
 export function vlan(id?: number, inner?: Filter): Filter {
   if (id !== undefined) checkUint('id', id, 0xfff);
@@ -503,6 +585,7 @@ export function vlan(id?: number, inner?: Filter): Filter {
 /**
  * Packets of this packet type (SKF_AD_PKTTYPE, skb->pkt_type): PACKET_HOST 0, BROADCAST 1,
  * MULTICAST 2, OTHERHOST 3, OUTGOING 4 (see opcodes.ts).
+ * @example bpf.packetType(bpf.opcodes.PACKET_BROADCAST)
  */
 export function packetType(type: number): Filter {
   checkUint('type', type, 7);
@@ -513,6 +596,7 @@ export function packetType(type: number): Filter {
  * Packets this host sends (PACKET_OUTGOING), as packet sockets see them. `not(outgoing())` is
  * what libpcap does on `lo` to see each packet once, and what PACKET_IGNORE_OUTGOING does in the
  * kernel.
+ * @example bpf.toProgram(bpf.and(bpf.udpPort(67), bpf.not(bpf.outgoing())), { framing: 'loopback' })
  */
 export function outgoing(): Filter {
   return packetType(PACKET_OUTGOING);
@@ -522,13 +606,17 @@ export function outgoing(): Filter {
  * Packets seen on the interface with this index (SKF_AD_IFINDEX, skb->dev->ifindex). Useful on a
  * socket bound to all interfaces, e.g. `not(and(outgoing(), interfaceIndex(loopbackIndex)))` to
  * see each loopback packet once while keeping outgoing packets of other interfaces.
+ * @example bpf.not(bpf.and(bpf.outgoing(), bpf.interfaceIndex(1))) // each lo packet once
  */
 export function interfaceIndex(index: number): Filter {
   checkUint('index', index, 0x7fffffff);
   return new Filter(() => test([loadAncillary(SKF_AD_IFINDEX)], 'jeq', index));
 }
 
-/** Options of toProgram(). */
+/**
+ * Options of toProgram().
+ * @example bpf.toProgram(bpf.udp(), { framing: 'loopback', snaplen: 96 })
+ */
 export interface ProgramOptions {
   /** What offset 0 is (default 'ethernet'). */
   framing?: LinkFraming;
@@ -547,6 +635,7 @@ interface Item {
  * Generates the classic BPF program for a filter: short-circuit code that ends in
  * `ret #snaplen` (accept) or `ret #0` (drop).
  * @throws RangeError when a conditional jump would need to skip more than 255 instructions.
+ * @example bpf.toProgram(bpf.udpPort(53), { framing: 'cooked', snaplen: 1500 })
  */
 export function toProgram(filter: Filter, options: ProgramOptions = {}): Instruction[] {
   const framing = options.framing ?? 'ethernet';

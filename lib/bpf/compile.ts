@@ -14,6 +14,7 @@ export const LINK_TYPES = {
   /** DLT_LINUX_SLL (113): libpcap's own 16-byte cooked header; for pcap files, not sockets. */
   'linux-sll': 113,
 } as const;
+/** A link-layer type name compile() accepts: a key of {@link LINK_TYPES}. */
 export type LinkTypeName = keyof typeof LINK_TYPES;
 
 /** Netmask value for "unknown" (PCAP_NETMASK_UNKNOWN): `ip broadcast` then fails to compile. */
@@ -22,7 +23,10 @@ export const PCAP_NETMASK_UNKNOWN = 0xffffffff;
 /** Where compile() looks for libpcap by default, in order. */
 export const LIBPCAP_NAMES: readonly string[] = ['libpcap.so.1', 'libpcap.so.0.8', 'libpcap.so'];
 
-/** Options of compile(). */
+/**
+ * Options of compile().
+ * @example bpf.compile('ip broadcast', { linkType: 'raw', netmask: '255.255.255.0', optimize: false })
+ */
 export interface CompileOptions {
   /** Link-layer type the program reads: a name or a DLT_* number (default 'ethernet'). */
   linkType?: LinkTypeName | number;
@@ -78,6 +82,9 @@ function netmaskValue(netmask: number | string | undefined): number {
  * @throws Error with code 'ERR_PCAP_COMPILE' and libpcap's message for a bad expression, or
  *   'ERR_LIBPCAP_MISSING' when libpcap cannot be loaded (Debian/Ubuntu package libpcap0.8, Fedora
  *   libpcap).
+ * @example
+ * const filter = bpf.compile('udp dst port 67 and not src net 10.0.0.0/8');
+ * const cooked = bpf.compile('tcp port 443', { linkType: 'raw', snaplen: 128 }); // for a cooked socket
  */
 export function compile(expression: string, options: CompileOptions = {}): Instruction[] {
   if (typeof expression !== 'string') {

@@ -1,9 +1,19 @@
 // Reads the compiled filters `tcpdump -dd` and `tcpdump -ddd` print (libpcap's bpf_dump()).
 import type { Instruction } from './instruction.js';
 
-/** Thrown when text is neither `tcpdump -dd` nor `tcpdump -ddd` output; the message names the line. */
+/**
+ * Thrown when text is neither `tcpdump -dd` nor `tcpdump -ddd` output; the message names the line.
+ * @example
+ * try {
+ *   bpf.parseTcpdump('{ 0x6, 0, 0, 0x00040000 },\nnot bpf');
+ * } catch (error) {
+ *   if (error instanceof bpf.TcpdumpParseError) console.log(error.line); // 2
+ * }
+ */
 export class TcpdumpParseError extends SyntaxError {
+  /** Always 'ERR_BPF_TCPDUMP_PARSE', to tell this error apart without instanceof. */
   readonly code = 'ERR_BPF_TCPDUMP_PARSE';
+  /** 1-based line number in the text. */
   readonly line: number;
   constructor(line: number, message: string) {
     super(`line ${line}: ${message}`);
@@ -41,6 +51,10 @@ function toInstruction(m: RegExpExecArray, line: number): Instruction {
  *
  * Blank lines are ignored; in -ddd input the count must match.
  * @throws TcpdumpParseError naming the line.
+ * @example
+ * // execFileSync('tcpdump', ['-ddd', 'udp port 53'], { encoding: 'utf8' }) gives text like this:
+ * const program = bpf.parseTcpdump('1\n6 0 0 262144\n');
+ * PacketSocket.open({ interface: 'eth0', filter: program });
  */
 export function parseTcpdump(text: string): Instruction[] {
   let source = text;
@@ -74,14 +88,20 @@ export function parseTcpdump(text: string): Instruction[] {
   });
 }
 
-/** The program in `tcpdump -dd` format (one C initialiser per line, as libpcap prints it). */
+/**
+ * The program in `tcpdump -dd` format (one C initialiser per line, as libpcap prints it).
+ * @example bpf.formatTcpdumpC([bpf.returnConstant(0)]) // '{ 0x6, 0, 0, 0x00000000 },\n'
+ */
 export function formatTcpdumpC(program: readonly Instruction[]): string {
   return program
     .map((i) => `{ 0x${i.code.toString(16)}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, '0')} },\n`)
     .join('');
 }
 
-/** The program in `tcpdump -ddd` format: the count, then `code jt jf k` in decimal. */
+/**
+ * The program in `tcpdump -ddd` format: the count, then `code jt jf k` in decimal.
+ * @example bpf.formatTcpdumpDecimal([bpf.returnConstant(0)]) // '1\n6 0 0 0\n'
+ */
 export function formatTcpdumpDecimal(program: readonly Instruction[]): string {
   return `${program.length}\n${program.map((i) => `${i.code} ${i.jt} ${i.jf} ${i.k >>> 0}\n`).join('')}`;
 }

@@ -64,10 +64,19 @@ export type BpfViolation =
 /**
  * A program the kernel would refuse with EINVAL. `index` is the first offending instruction
  * (for 'length', -1), `rule` says which check failed.
+ * @example
+ * try {
+ *   bpf.validate([bpf.loadAbsolute(12, 2)]); // does not end in ret
+ * } catch (error) {
+ *   if (error instanceof bpf.BpfValidationError) console.log(error.index, error.rule);
+ * }
  */
 export class BpfValidationError extends Error {
+  /** Always 'ERR_BPF_INVALID', to tell this error apart without instanceof. */
   readonly code = 'ERR_BPF_INVALID';
+  /** The first offending instruction (0-based), -1 when the program as a whole is refused. */
   readonly index: number;
+  /** Which of the kernel's checks failed. */
   readonly rule: BpfViolation;
   constructor(index: number, rule: BpfViolation, message: string) {
     super(index >= 0 ? `instruction ${index}: ${message}` : message);
@@ -150,6 +159,7 @@ function isUint(value: unknown, max: number): boolean {
  *
  * Fields must also fit the struct (code 16 bits, jt/jf 8 bits, k 32 bits), else 'field-range'.
  * @throws BpfValidationError with `index` and `rule`.
+ * @example bpf.validate(bpf.assemble('ld #len\nret a')).length // 2
  */
 export function validate(program: Program): ValidationResult {
   const length = program.length;
@@ -271,7 +281,10 @@ function checkLoadsAndStores(program: Program): number[] {
   return cells;
 }
 
-/** True when the kernel would accept the program (validate() without the exception). */
+/**
+ * True when the kernel would accept the program (validate() without the exception).
+ * @example bpf.isValid([bpf.returnConstant(0)]) // true
+ */
 export function isValid(program: Program): boolean {
   try {
     validate(program);

@@ -107,7 +107,10 @@ export interface PacketContext {
   linkOffset?: number;
 }
 
-/** Options of run(). */
+/**
+ * Options of run().
+ * @example bpf.run(program, frame, { pktType: bpf.opcodes.PACKET_OUTGOING, ifIndex: 1, validate: false })
+ */
 export interface RunOptions extends PacketContext {
   /** Check the program with validate() first (default true), as the kernel does when attaching. */
   validate?: boolean;
@@ -215,6 +218,7 @@ function ancillary(offset: number, a: number, x: number, packet: Uint8Array, con
  * 32-bit; a load outside the packet ends the program with 0; so does division or modulo by X = 0;
  * shifts by X use the low 5 bits of X (as x86-64 does); ancillary loads ignore their size and read
  * `options`. The program is validated first unless `validate: false`.
+ * @example bpf.run(bpf.compile('udp'), frame) // 262144 for a UDP frame, 0 otherwise
  */
 export function run(program: Program, packet: Uint8Array, options: RunOptions = {}): number {
   if (options.validate !== false) validate(program);
@@ -330,12 +334,16 @@ export function run(program: Program, packet: Uint8Array, options: RunOptions = 
 
 /**
  * True when the kernel would deliver the packet, i.e. run() returned more than 0.
+ * @example bpf.matches(bpf.toProgram(bpf.udpPort(53)), frame)
  */
 export function matches(program: Program, packet: Uint8Array, options: RunOptions = {}): boolean {
   return run(program, packet, options) > 0;
 }
 
-/** How many bytes a packet socket would hand over: min(packet length, the filter's verdict). */
+/**
+ * How many bytes a packet socket would hand over: min(packet length, the filter's verdict).
+ * @example bpf.capturedLength(bpf.compile('ip', { snaplen: 64 }), frame) // min(frame.length, 64)
+ */
 export function capturedLength(program: Program, packet: Uint8Array, options: RunOptions = {}): number {
   return Math.min(packet.length, run(program, packet, options));
 }

@@ -52,17 +52,26 @@ export function setCongestion(target: SocketTarget, name: string): void {
   }
 }
 
-/** Algorithms the kernel has loaded (tcp_available_congestion_control). */
+/**
+ * Algorithms the kernel has loaded (tcp_available_congestion_control).
+ * @example availableCongestion() // ['reno', 'cubic']
+ */
 export function availableCongestion(): string[] {
   return readSysctlList('tcp_available_congestion_control');
 }
 
-/** Algorithms unprivileged sockets may choose (tcp_allowed_congestion_control). */
+/**
+ * Algorithms unprivileged sockets may choose (tcp_allowed_congestion_control).
+ * @example if (allowedCongestion().includes('bbr')) setCongestion(socket, 'bbr');
+ */
 export function allowedCongestion(): string[] {
   return readSysctlList('tcp_allowed_congestion_control');
 }
 
-/** The default for new connections in this network namespace (tcp_congestion_control). */
+/**
+ * The default for new connections in this network namespace (tcp_congestion_control).
+ * @example systemCongestion() // 'cubic'
+ */
 export function systemCongestion(): string {
   return readSysctl('tcp_congestion_control');
 }
@@ -70,6 +79,7 @@ export function systemCongestion(): string {
 /**
  * Sets the default for new connections in this network namespace (needs CAP_NET_ADMIN there;
  * inside `unshare --user --map-root-user --net` a normal user has it and the host is untouched).
+ * @example setSystemCongestion('bbr') // in a network namespace of your own
  */
 export function setSystemCongestion(name: string): void {
   checkName(name);

@@ -15,7 +15,10 @@ interface PendingSend {
   reject: (error: unknown) => void;
 }
 
-/** Bytes accepted by send(): a Buffer, any Uint8Array, or a string (sent as UTF-8). */
+/**
+ * Bytes accepted by send(): a Buffer, any Uint8Array, or a string (sent as UTF-8).
+ * @inline
+ */
 export type SendData = Uint8Array | string;
 
 export function toBytes(data: unknown, name = 'data'): Uint8Array {
@@ -94,6 +97,10 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   /**
    * Receives with `for await`. The loop ends when the socket closes; an AbortSignal ends it with
    * an AbortError. Several loops may run at once: each sees every message.
+   * @example
+   * for await (const message of socket.messages({ signal: AbortSignal.timeout(5000), highWaterMark: 64 })) {
+   *   console.log(message);
+   * }
    */
   messages(options?: IterateOptions): AsyncIterableIterator<Message> {
     if (this.#closed) throw socketClosed();
@@ -102,6 +109,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     return iterator;
   }
 
+  /** `for await (const message of socket)`: the same as messages() with the default options. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
     return this.messages();
   }

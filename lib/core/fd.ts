@@ -4,13 +4,30 @@ import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket as NetSocket } from 'node:net';
 import { invalidArgType, outOfRange, socketClosed } from '../errors.js';
 
-/** Anything rawsock can apply a socket option to. */
-export type SocketTarget = number | { readonly fd: number } | NetSocket | DgramSocket | NodeSocketLike;
+/**
+ * Anything rawsock can apply a socket option to: a descriptor number, a connected or bound
+ * `net.Socket` / `dgram.Socket`, or a rawsock socket.
+ * @example setCongestion(netSocket, 'bbr'); getsockopt(udpLiteSocket, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+ */
+export type SocketTarget =
+  | number
+  | {
+      /** An open descriptor, as rawsock's own sockets expose it. */
+      readonly fd: number;
+    }
+  | NetSocket
+  | DgramSocket
+  | NodeSocketLike;
 
 /** The part of net.Socket / dgram.Socket we rely on: `_handle.fd` (undocumented, feature-tested). */
 export interface NodeSocketLike {
+  /** True once the socket was destroyed: its descriptor is gone. */
   readonly destroyed?: boolean;
-  readonly _handle?: { readonly fd?: number } | null;
+  /** The libuv handle; null once closed. */
+  readonly _handle?: {
+    /** The descriptor, negative or absent until the socket is bound or connected. */
+    readonly fd?: number;
+  } | null;
 }
 
 /** The descriptor behind `target`, checked to be a usable, open one. */

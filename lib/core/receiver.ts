@@ -4,7 +4,14 @@
 // (and, when its buffer is full, counts drops) instead of JS memory growing without bound.
 import { MessageQueue } from './message-queue.js';
 
-/** Options of one receive loop. */
+/**
+ * Options of one receive loop.
+ * @example
+ * const controller = new AbortController();
+ * for await (const packet of socket.packets({ signal: controller.signal, highWaterMark: 1024 })) {
+ *   if (packet.truncated) controller.abort();
+ * }
+ */
 export interface IterateOptions {
   /** Ends the loop: the pending and next `next()` reject with an AbortError. */
   signal?: AbortSignal;

@@ -9,8 +9,11 @@ const littleEndian = endianness() === 'LE';
 
 /** An IPv4 or IPv6 socket address, as node:dgram reports them. */
 export interface InetAddress {
+  /** The IP address as text ('127.0.0.1', '::1'). */
   address: string;
+  /** 'IPv4' or 'IPv6', as node:dgram spells it. */
   family: 'IPv4' | 'IPv6';
+  /** The port. */
   port: number;
 }
 

@@ -39,6 +39,7 @@ export function getsockopt(
 /**
  * setsockopt(2): a number or boolean is passed as a C int, a string as its bytes (no NUL), a
  * Buffer/Uint8Array as is.
+ * @example setsockopt(socket, constants.SOL_SOCKET, constants.SO_MARK, 42) // needs CAP_NET_ADMIN
  */
 export function setsockopt(
   target: SocketTarget,

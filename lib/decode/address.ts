@@ -9,19 +9,28 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { invalidArgValue } from '../errors.js';
 
-/** Formats `length` bytes at `offset` as a colon-separated lower-case hex link-layer address. */
+/**
+ * Formats `length` bytes at `offset` as a colon-separated lower-case hex link-layer address.
+ * @example formatMac(Buffer.from([2, 0, 0, 0, 0, 1])) // '02:00:00:00:00:01'
+ */
 export function formatMac(data: Uint8Array, offset = 0, length = 6): string {
   const parts: string[] = [];
   for (let i = 0; i < length; i++) parts.push((data[offset + i] ?? 0).toString(16).padStart(2, '0'));
   return parts.join(':');
 }
 
-/** Formats the 4 bytes at `offset` as dotted decimal. */
+/**
+ * Formats the 4 bytes at `offset` as dotted decimal.
+ * @example formatIPv4(frame, 26) // the source address of an IPv4 packet in an Ethernet frame
+ */
 export function formatIPv4(data: Uint8Array, offset = 0): string {
   return `${data[offset]}.${data[offset + 1]}.${data[offset + 2]}.${data[offset + 3]}`;
 }
 
-/** Formats the 16 bytes at `offset` in the canonical text form `node:net` uses (RFC 5952). */
+/**
+ * Formats the 16 bytes at `offset` in the canonical text form `node:net` uses (RFC 5952).
+ * @example formatIPv6(parseIPv6('2001:db8:0:0:0:0:0:1')) // '2001:db8::1'
+ */
 export function formatIPv6(data: Uint8Array, offset = 0): string {
   const words: number[] = [];
   for (let i = 0; i < 8; i++) words.push(((data[offset + 2 * i] ?? 0) << 8) | (data[offset + 2 * i + 1] ?? 0));
@@ -62,13 +71,19 @@ export function formatIPv6(data: Uint8Array, offset = 0): string {
   return text;
 }
 
-/** Parses dotted-decimal IPv4 text into 4 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE. */
+/**
+ * Parses dotted-decimal IPv4 text into 4 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE.
+ * @example parseIPv4('192.0.2.1') // <Buffer c0 00 02 01>
+ */
 export function parseIPv4(text: string): Buffer {
   if (!isIPv4(text)) throw invalidArgValue('address', 'must be an IPv4 address', text);
   return Buffer.from(text.split('.').map(Number));
 }
 
-/** Parses IPv6 text (any valid form, including embedded IPv4) into 16 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE. */
+/**
+ * Parses IPv6 text (any valid form, including embedded IPv4) into 16 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE.
+ * @example parseIPv6('::ffff:192.0.2.1').subarray(12) // <Buffer c0 00 02 01>
+ */
 export function parseIPv6(text: string): Buffer {
   if (!isIPv6(text)) throw invalidArgValue('address', 'must be an IPv6 address', text);
   const groups = (part: string): number[] => {
@@ -94,7 +109,10 @@ export function parseIPv6(text: string): Buffer {
   return bytes;
 }
 
-/** Parses `aa:bb:cc:dd:ee:ff` (or `-` separated) into 6 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE. */
+/**
+ * Parses `aa:bb:cc:dd:ee:ff` (or `-` separated) into 6 bytes; anything else is a TypeError with code ERR_INVALID_ARG_VALUE.
+ * @example parseMac('02-00-00-00-00-01') // <Buffer 02 00 00 00 00 01>
+ */
 export function parseMac(text: string): Buffer {
   const parts = text.split(/[:-]/);
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) {

@@ -19,18 +19,25 @@ function macBytes(address: string | Uint8Array): Uint8Array {
   return address;
 }
 
-/** A VLAN tag to insert; see `VlanTag`. */
+/**
+ * A VLAN tag to insert; see `VlanTag`.
+ * @example buildEthernetFrame({ destination, source, etherType: 0x0800, vlans: [{ id: 10, tpid: 0x88a8 }, { id: 20, priority: 5 }], payload })
+ */
 export interface VlanTagInput {
   /** VLAN identifier 0–4095. */
   id: number;
   /** Priority code point 0–7 (default 0). */
   priority?: number;
+  /** Drop eligible indicator (default false). */
   dropEligible?: boolean;
   /** Tag protocol identifier (default 0x8100; 0x88a8 for an 802.1ad service tag). */
   tpid?: number;
 }
 
-/** Input of {@link buildEthernetFrame}. */
+/**
+ * Input of {@link buildEthernetFrame}.
+ * @example buildEthernetFrame({ destination: 'ff:ff:ff:ff:ff:ff', source: '02:00:00:00:00:01', etherType: 0x0806, payload: arp })
+ */
 export interface EthernetFrameInput {
   /** Destination MAC, text or 6 bytes. */
   destination: string | Uint8Array;
@@ -40,6 +47,7 @@ export interface EthernetFrameInput {
   etherType: number;
   /** Tags to insert, outermost first. */
   vlans?: VlanTagInput[];
+  /** The bytes after the header: an IP packet, ARP message, …. */
   payload: Uint8Array;
   /**
    * Pad with zeros to the 60-byte Ethernet minimum (without FCS). Off by default: Linux drivers
@@ -48,7 +56,17 @@ export interface EthernetFrameInput {
   padToMinimum?: boolean;
 }
 
-/** Builds an Ethernet II frame (without FCS), with optional stacked VLAN tags. */
+/**
+ * Builds an Ethernet II frame (without FCS), with optional stacked VLAN tags.
+ * @example
+ * const frame = buildEthernetFrame({
+ *   destination: '02:00:00:00:00:02',
+ *   source: '02:00:00:00:00:01',
+ *   etherType: 0x0800,
+ *   vlans: [{ id: 100 }],
+ *   payload: buildIPv4Packet({ source: '10.0.0.1', destination: '10.0.0.2', protocol: 17, payload: udp }),
+ * });
+ */
 export function buildEthernetFrame(input: EthernetFrameInput): Buffer {
   checkInteger('etherType', input.etherType, 0, 0xffff);
   const vlans = input.vlans ?? [];
@@ -71,12 +89,18 @@ export function buildEthernetFrame(input: EthernetFrameInput): Buffer {
   return frame;
 }
 
-/** Input of {@link buildIPv4Packet}. */
+/**
+ * Input of {@link buildIPv4Packet}.
+ * @example buildIPv4Packet({ source: '192.0.2.1', destination: '192.0.2.2', protocol: 17, payload: udp, ttl: 1, dscp: 46 })
+ */
 export interface IPv4PacketInput {
+  /** Source address, dotted decimal or 4 bytes. */
   source: IPAddressInput;
+  /** Destination address, dotted decimal or 4 bytes. */
   destination: IPAddressInput;
   /** IP protocol number of the payload. */
   protocol: number;
+  /** The bytes after the header (a UDP datagram, TCP segment, …). */
   payload: Uint8Array;
   /** Time to live (default 64). */
   ttl?: number;
@@ -88,13 +112,20 @@ export interface IPv4PacketInput {
   moreFragments?: boolean;
   /** Fragment offset in bytes, a multiple of 8 (default 0). */
   fragmentOffset?: number;
+  /** Differentiated services code point, 0–63 (default 0). */
   dscp?: number;
+  /** Explicit congestion notification bits, 0–3 (default 0). */
   ecn?: number;
   /** Raw option bytes; padded with End of Options List to a multiple of 4 (at most 40). */
   options?: Uint8Array;
 }
 
-/** Builds an IPv4 header (checksum filled in) followed by the payload. */
+/**
+ * Builds an IPv4 header (checksum filled in) followed by the payload.
+ * @example
+ * const udp = buildUdpDatagram({ source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 68, destinationPort: 67, payload });
+ * const packet = buildIPv4Packet({ source: '10.0.0.1', destination: '10.0.0.2', protocol: 17, payload: udp });
+ */
 export function buildIPv4Packet(input: IPv4PacketInput): Buffer {
   const source = addressBytes(input.source);
   const destination = addressBytes(input.destination);
@@ -134,20 +165,33 @@ export function buildIPv4Packet(input: IPv4PacketInput): Buffer {
   return packet;
 }
 
-/** Input of {@link buildIPv6Packet}. */
+/**
+ * Input of {@link buildIPv6Packet}.
+ * @example buildIPv6Packet({ source: 'fe80::1', destination: 'ff02::1', nextHeader: 58, payload: icmpv6, hopLimit: 255 })
+ */
 export interface IPv6PacketInput {
+  /** Source address, IPv6 text or 16 bytes. */
   source: IPAddressInput;
+  /** Destination address, IPv6 text or 16 bytes. */
   destination: IPAddressInput;
   /** Next header: the payload's protocol number (or the first extension header's). */
   nextHeader: number;
+  /** The bytes after the fixed header (extension headers, if any, then the upper-layer data). */
   payload: Uint8Array;
   /** Hop limit (default 64). */
   hopLimit?: number;
+  /** Traffic class byte: DSCP << 2 | ECN (default 0). */
   trafficClass?: number;
+  /** Flow label, 20 bits (default 0). */
   flowLabel?: number;
 }
 
-/** Builds the fixed 40-byte IPv6 header followed by the payload. */
+/**
+ * Builds the fixed 40-byte IPv6 header followed by the payload.
+ * @example
+ * const udp = buildUdpDatagram({ source: '::1', destination: '::1', sourcePort: 5000, destinationPort: 53, payload });
+ * const packet = buildIPv6Packet({ source: '::1', destination: '::1', nextHeader: 17, payload: udp });
+ */
 export function buildIPv6Packet(input: IPv6PacketInput): Buffer {
   const source = addressBytes(input.source);
   const destination = addressBytes(input.destination);
@@ -171,14 +215,20 @@ export function buildIPv6Packet(input: IPv6PacketInput): Buffer {
   return packet;
 }
 
-/** Input of {@link buildUdpDatagram}. */
+/**
+ * Input of {@link buildUdpDatagram}.
+ * @example buildUdpDatagram({ source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 1234, destinationPort: 53, payload, checksum: false })
+ */
 export interface UdpDatagramInput {
   /** Source IP, for the pseudo-header checksum. */
   source: IPAddressInput;
   /** Destination IP, for the pseudo-header checksum. */
   destination: IPAddressInput;
+  /** Source port, 0–65535. */
   sourcePort: number;
+  /** Destination port, 0–65535. */
   destinationPort: number;
+  /** The data after the 8-byte header. */
   payload: Uint8Array;
   /** Compute the checksum (default true). `false` stores 0, "no checksum" — IPv4 only. */
   checksum?: boolean;
@@ -196,7 +246,10 @@ function udpHeader(input: UdpDatagramInput, lengthField: number): Buffer {
   return datagram;
 }
 
-/** Builds a UDP header and payload with the checksum over the IPv4 or IPv6 pseudo-header. */
+/**
+ * Builds a UDP header and payload with the checksum over the IPv4 or IPv6 pseudo-header.
+ * @example buildUdpDatagram({ source: '127.0.0.1', destination: '127.0.0.1', sourcePort: 40000, destinationPort: 5000, payload: Buffer.from('hi') })
+ */
 export function buildUdpDatagram(input: UdpDatagramInput): Buffer {
   const datagram = udpHeader(input, 8 + input.payload.length);
   if (input.checksum === false) {
@@ -208,7 +261,10 @@ export function buildUdpDatagram(input: UdpDatagramInput): Buffer {
   return datagram;
 }
 
-/** Input of {@link buildUdpLiteDatagram}. */
+/**
+ * Input of {@link buildUdpLiteDatagram}.
+ * @example buildUdpLiteDatagram({ source: '::1', destination: '::1', sourcePort: 4000, destinationPort: 5000, payload, coverage: 8 })
+ */
 export interface UdpLiteDatagramInput extends Omit<UdpDatagramInput, 'checksum'> {
   /**
    * Checksum coverage in bytes from the start of the header (RFC 3828). Absent: full coverage,
@@ -219,7 +275,10 @@ export interface UdpLiteDatagramInput extends Omit<UdpDatagramInput, 'checksum'>
   coverage?: number;
 }
 
-/** Builds a UDP-Lite header and payload with the checksum over the pseudo-header and the coverage. */
+/**
+ * Builds a UDP-Lite header and payload with the checksum over the pseudo-header and the coverage.
+ * @example buildUdpLiteDatagram({ source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 4000, destinationPort: 5000, payload: Buffer.from('hello'), coverage: 12 })
+ */
 export function buildUdpLiteDatagram(input: UdpLiteDatagramInput): Buffer {
   const length = 8 + input.payload.length;
   let field = length;

@@ -4,11 +4,15 @@
  */
 import { addressBytes, type IPAddressInput } from './address.js';
 
-/** IP protocol numbers the decoders know. */
+/** IP protocol number of ICMP (RFC 792). */
 export const IPPROTO_ICMP = 1;
+/** IP protocol number of TCP. */
 export const IPPROTO_TCP = 6;
+/** IP protocol number of UDP. */
 export const IPPROTO_UDP = 17;
+/** IP protocol number of ICMPv6 (RFC 4443). */
 export const IPPROTO_ICMPV6 = 58;
+/** IP protocol number of UDP-Lite (RFC 3828). */
 export const IPPROTO_UDPLITE = 136;
 
 /** @internal The 16-bit ones' complement sum of `data[start, end)`, added to `initial`, unfolded. */
@@ -35,6 +39,7 @@ function fold(total: number): number {
  * To fill a header's checksum field, compute it with the field set to zero. To verify a header
  * (for example an IPv4 header), compute it over the header as received: the result is 0 when the
  * stored checksum is right.
+ * @example internetChecksum(packet.subarray(0, 20)) === 0 // an IPv4 header with a correct checksum
  */
 export function internetChecksum(data: Uint8Array): number {
   return ~fold(sum(data, 0, data.length, 0)) & 0xffff;
@@ -105,6 +110,9 @@ function pseudoSum(input: TransportChecksumInput, skipChecksumField: boolean): n
  * The segment's own checksum field is treated as zero, so it need not be cleared first. For UDP
  * and UDP-Lite a computed 0 is returned as 0xffff (RFC 768: 0 means "no checksum" on the wire).
  * For protocols without a known checksum field the whole segment is summed as given.
+ * @example
+ * const segment = buildUdpDatagram({ source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 1, destinationPort: 2, payload });
+ * transportChecksum({ source: '10.0.0.1', destination: '10.0.0.2', protocol: IPPROTO_UDP, segment }) === segment.readUInt16BE(6); // true
  */
 export function transportChecksum(input: TransportChecksumInput): number {
   const value = ~fold(pseudoSum(input, true)) & 0xffff;
@@ -118,6 +126,7 @@ export function transportChecksum(input: TransportChecksumInput): number {
  *
  * A UDP-over-IPv4 checksum of 0 means the sender computed none (RFC 768); this function does not
  * special-case it: callers that accept it check the field first (`decodeUdp` reports it).
+ * @example verifyTransportChecksum({ source: '::1', destination: '::1', protocol: IPPROTO_TCP, segment: tcpSegment })
  */
 export function verifyTransportChecksum(input: TransportChecksumInput): boolean {
   return fold(pseudoSum(input, false)) === 0xffff;

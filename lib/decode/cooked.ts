@@ -16,11 +16,15 @@
 import { formatMac } from './address.js';
 import { asBuffer, type Decoded, fail } from './result.js';
 
-/** packet(7) packet types (`sll_pkttype`). */
+/** packet(7) packet type (`sll_pkttype`): addressed to this host. */
 export const PACKET_HOST = 0;
+/** packet(7) packet type: a link-layer broadcast. */
 export const PACKET_BROADCAST = 1;
+/** packet(7) packet type: a link-layer multicast. */
 export const PACKET_MULTICAST = 2;
+/** packet(7) packet type: addressed to another host (seen in promiscuous mode). */
 export const PACKET_OTHERHOST = 3;
+/** packet(7) packet type: sent by this host. */
 export const PACKET_OUTGOING = 4;
 
 /** Size of the LINKTYPE_LINUX_SLL pseudo header. */
@@ -30,6 +34,7 @@ export const SLL2_HEADER_LENGTH = 20;
 
 /** A decoded Linux cooked-capture pseudo header (SLL or SLL2). */
 export interface LinuxSllHeader {
+  /** Which pseudo header it was: 'linux-sll' (16 bytes) or 'linux-sll2' (20 bytes). */
   layer: 'linux-sll' | 'linux-sll2';
   /** Direction / destination class: 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing. */
   packetType: number;
@@ -51,7 +56,12 @@ export interface LinuxSllHeader {
   payload: Buffer;
 }
 
-/** Decodes a LINKTYPE_LINUX_SLL (16-byte) pseudo header. */
+/**
+ * Decodes a LINKTYPE_LINUX_SLL (16-byte) pseudo header.
+ * @example
+ * const sll = decodeLinuxSll(record.data); // from a pcap file with link type 113
+ * if (sll.ok && sll.packetType === PACKET_OUTGOING) console.log('sent by us', sll.protocol.toString(16));
+ */
 export function decodeLinuxSll(data: Uint8Array): Decoded<LinuxSllHeader> {
   const b = asBuffer(data);
   if (b.length < SLL_HEADER_LENGTH) {
@@ -73,7 +83,10 @@ export function decodeLinuxSll(data: Uint8Array): Decoded<LinuxSllHeader> {
   };
 }
 
-/** Decodes a LINKTYPE_LINUX_SLL2 (20-byte) pseudo header. */
+/**
+ * Decodes a LINKTYPE_LINUX_SLL2 (20-byte) pseudo header.
+ * @example const sll2 = decodeLinuxSll2(record.data); // link type 276: sll2.ok && sll2.interfaceIndex
+ */
 export function decodeLinuxSll2(data: Uint8Array): Decoded<LinuxSllHeader> {
   const b = asBuffer(data);
   if (b.length < SLL2_HEADER_LENGTH) {

@@ -9,18 +9,26 @@
 import { formatMac } from './address.js';
 import { asBuffer, type Decoded, fail } from './result.js';
 
-/** EtherType values the decoders follow. */
+/** EtherType of IPv4 (ETH_P_IP). */
 export const ETHERTYPE_IPV4 = 0x0800;
+/** EtherType of ARP (ETH_P_ARP). */
 export const ETHERTYPE_ARP = 0x0806;
+/** TPID of an 802.1Q VLAN tag (ETH_P_8021Q). */
 export const ETHERTYPE_VLAN = 0x8100;
+/** EtherType of IPv6 (ETH_P_IPV6). */
 export const ETHERTYPE_IPV6 = 0x86dd;
+/** TPID of an 802.1ad service tag, the outer tag of QinQ (ETH_P_8021AD). */
 export const ETHERTYPE_QINQ = 0x88a8;
+/** TPID some older switches used for QinQ outer tags before 802.1ad (ETH_P_QINQ1). */
 export const ETHERTYPE_QINQ_OLD = 0x9100;
 
 /** Most tags `decodeEthernet` follows before calling the frame malformed (Linux allows 8 levels). */
 export const MAX_VLAN_TAGS = 8;
 
-/** One 802.1Q / 802.1ad tag, outermost first in {@link EthernetHeader.vlans}. */
+/**
+ * One 802.1Q / 802.1ad tag, outermost first in {@link EthernetHeader.vlans}.
+ * @inline
+ */
 export interface VlanTag {
   /** Tag protocol identifier: 0x8100 (802.1Q), 0x88a8 (802.1ad service tag) or 0x9100. */
   tpid: number;
@@ -34,6 +42,7 @@ export interface VlanTag {
 
 /** A decoded Ethernet II header. */
 export interface EthernetHeader {
+  /** Always 'ethernet'. */
   layer: 'ethernet';
   /** Destination MAC address, `aa:bb:cc:dd:ee:ff`. */
   destination: string;
@@ -74,6 +83,7 @@ export interface VlanTags {
  * (2 bytes) and the next EtherType or TPID (2 bytes). This is how the tags appear after a Linux
  * cooked header whose protocol is 0x8100 / 0x88a8 (libpcap puts the kernel-stripped tag back
  * there). A `tpid` that is not a VLAN TPID gives no tags.
+ * @example decodeVlanTags(payload, 0x8100) // the tags of a cooked packet whose protocol is 802.1Q
  */
 export function decodeVlanTags(data: Uint8Array, tpid: number): Decoded<VlanTags> {
   const b = asBuffer(data);
@@ -96,7 +106,12 @@ export function decodeVlanTags(data: Uint8Array, tpid: number): Decoded<VlanTags
   return { ok: true, vlans, etherType: type, length: offset, payload: b.subarray(offset) };
 }
 
-/** Decodes an Ethernet II header and any stacked VLAN tags. */
+/**
+ * Decodes an Ethernet II header and any stacked VLAN tags.
+ * @example
+ * const eth = decodeEthernet(frame);
+ * if (eth.ok && eth.etherType === ETHERTYPE_IPV4) console.log(eth.source, '->', eth.destination, eth.vlans);
+ */
 export function decodeEthernet(data: Uint8Array): Decoded<EthernetHeader> {
   const b = asBuffer(data);
   if (b.length < 14) return fail('ethernet', 'truncated', b.length, `Ethernet header needs 14 bytes, got ${b.length}`);

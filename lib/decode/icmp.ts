@@ -11,12 +11,15 @@ import { pseudoAddresses } from './udp.js';
 
 /** Identifier and sequence number of echo requests and replies. */
 export interface IcmpEcho {
+  /** Identifier, chosen by the sender to match replies to requests (ping uses it per process or socket). */
   identifier: number;
+  /** Sequence number, counted up by the sender. */
   sequence: number;
 }
 
 /** A decoded ICMP or ICMPv6 header. */
 export interface IcmpHeader {
+  /** 'icmp' for IPv4, 'icmpv6' for IPv6. */
   layer: 'icmp' | 'icmpv6';
   /**
    * Message type. ICMP: 0 echo reply, 3 destination unreachable, 8 echo request, 11 time
@@ -24,7 +27,9 @@ export interface IcmpHeader {
    * request, 129 echo reply, 133–137 neighbour discovery, …
    */
   type: number;
+  /** Subtype of the message type (for destination unreachable: 3 port unreachable, …). */
   code: number;
+  /** The checksum as stored. */
   checksum: number;
   /** Whether the checksum is right; absent when the message is truncated or (ICMPv6) there are no addresses. */
   checksumValid?: boolean;
@@ -34,6 +39,7 @@ export interface IcmpHeader {
   echo?: IcmpEcho;
   /** Bytes after the 8-byte header: for errors, the start of the offending packet (a view). */
   payload: Buffer;
+  /** True when the data ends before the message does. */
   truncated: boolean;
 }
 
@@ -77,12 +83,18 @@ function decode(layer: Layer & ('icmp' | 'icmpv6'), data: Uint8Array, context?: 
   };
 }
 
-/** Decodes an ICMP (IPv4) header and verifies its checksum. */
+/**
+ * Decodes an ICMP (IPv4) header and verifies its checksum.
+ * @example const icmp = decodeIcmp(ipv4.payload); // icmp.ok && icmp.type === 8: an echo request, icmp.echo.sequence
+ */
 export function decodeIcmp(data: Uint8Array, context?: TransportContext): Decoded<IcmpHeader> {
   return decode('icmp', data, context);
 }
 
-/** Decodes an ICMPv6 header; with addresses in `context` it also verifies the checksum. */
+/**
+ * Decodes an ICMPv6 header; with addresses in `context` it also verifies the checksum.
+ * @example decodeIcmpv6(ipv6.payload, { source: ipv6.source, destination: ipv6.destination })
+ */
 export function decodeIcmpv6(data: Uint8Array, context?: TransportContext): Decoded<IcmpHeader> {
   return decode('icmpv6', data, context);
 }

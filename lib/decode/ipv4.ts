@@ -18,7 +18,9 @@ export interface IPv4Option {
 
 /** A decoded IPv4 header. */
 export interface IPv4Header {
+  /** Always 'ipv4'. */
   layer: 'ipv4';
+  /** The version field: always 4 (anything else is a decode error). */
   version: 4;
   /** Header length in bytes (IHL × 4), 20–60. */
   headerLength: number;
@@ -28,6 +30,7 @@ export interface IPv4Header {
   ecn: number;
   /** Total length field: header plus payload in bytes. */
   totalLength: number;
+  /** Identification field: fragments of one packet share it. */
   identification: number;
   /** The DF flag: routers must not fragment the packet. */
   dontFragment: boolean;
@@ -37,6 +40,7 @@ export interface IPv4Header {
   fragmentOffset: number;
   /** True for any fragment: MF set or a non-zero offset. */
   isFragment: boolean;
+  /** Time to live: hops left before a router drops the packet. */
   ttl: number;
   /** IP protocol number of the payload (6 TCP, 17 UDP, 1 ICMP, 136 UDP-Lite, …). */
   protocol: number;
@@ -60,7 +64,12 @@ export interface IPv4Header {
   truncated: boolean;
 }
 
-/** Decodes an IPv4 header, checking version, lengths, options and the header checksum. */
+/**
+ * Decodes an IPv4 header, checking version, lengths, options and the header checksum.
+ * @example
+ * const ip = decodeIPv4(eth.payload);
+ * if (ip.ok && ip.protocol === IPPROTO_UDP) console.log(ip.source, ip.ttl, ip.checksumValid);
+ */
 export function decodeIPv4(data: Uint8Array): Decoded<IPv4Header> {
   const b = asBuffer(data);
   if (b.length < 20) return fail('ipv4', 'truncated', b.length, `IPv4 header needs at least 20 bytes, got ${b.length}`);

@@ -10,12 +10,17 @@
 import { formatIPv6 } from './address.js';
 import { asBuffer, type Decoded, fail } from './result.js';
 
-/** Next-header values of the extension headers `decodeIPv6` walks. */
+/** Next-header value of the hop-by-hop options header (RFC 8200 §4.3), one of those `decodeIPv6` walks. */
 export const IPV6_HOP_BY_HOP = 0;
+/** Next-header value of the routing header (RFC 8200 §4.4). */
 export const IPV6_ROUTING = 43;
+/** Next-header value of the fragment header (RFC 8200 §4.5). */
 export const IPV6_FRAGMENT = 44;
+/** Next-header value of the IPsec authentication header (RFC 4302). */
 export const IPV6_AUTHENTICATION = 51;
+/** Next-header value meaning nothing follows (RFC 8200 §4.7). */
 export const IPV6_NO_NEXT_HEADER = 59;
+/** Next-header value of the destination options header (RFC 8200 §4.6). */
 export const IPV6_DESTINATION_OPTIONS = 60;
 
 /** Most extension headers followed before the packet is called malformed. */
@@ -26,6 +31,7 @@ export type IPv6ExtensionName = 'hop-by-hop' | 'routing' | 'fragment' | 'destina
 
 /** One extension header in the chain. */
 export interface IPv6ExtensionHeader {
+  /** Which extension header it is ('fragment', 'routing', …). */
   name: IPv6ExtensionName;
   /** Its next-header number (0, 43, 44, 60 or 51). */
   type: number;
@@ -43,29 +49,37 @@ export interface IPv6Fragment {
   offset: number;
   /** The M flag: more fragments follow. */
   moreFragments: boolean;
+  /** Identification: fragments of one packet share it (32 bits). */
   identification: number;
 }
 
 /** Fields of a routing header (RFC 8200 §4.4). */
 export interface IPv6Routing {
+  /** Routing type (3 RPL source route, 4 segment routing, …). */
   routingType: number;
+  /** Route segments still to visit. */
   segmentsLeft: number;
 }
 
 /** A decoded IPv6 header with its extension headers. */
 export interface IPv6Header {
+  /** Always 'ipv6'. */
   layer: 'ipv6';
+  /** The version field: always 6 (anything else is a decode error). */
   version: 6;
+  /** The traffic class byte (DSCP << 2 | ECN). */
   trafficClass: number;
   /** Differentiated services code point (upper 6 bits of the traffic class). */
   dscp: number;
   /** ECN bits (lower 2 bits of the traffic class). */
   ecn: number;
+  /** Flow label, 20 bits (0 when the sender set none). */
   flowLabel: number;
   /** Payload length field: bytes after the fixed 40-byte header (0 for a jumbogram). */
   payloadLength: number;
   /** The fixed header's next-header field. */
   nextHeader: number;
+  /** Hop limit: hops left before a router drops the packet. */
   hopLimit: number;
   /** Source address in the canonical compressed form. */
   source: string;
@@ -114,7 +128,12 @@ function extensionName(type: number): IPv6ExtensionName | undefined {
   }
 }
 
-/** Decodes an IPv6 header and walks its extension headers to the upper-layer protocol. */
+/**
+ * Decodes an IPv6 header and walks its extension headers to the upper-layer protocol.
+ * @example
+ * const ip6 = decodeIPv6(eth.payload);
+ * if (ip6.ok) console.log(ip6.source, ip6.protocol, ip6.extensionHeaders.map((h) => h.name));
+ */
 export function decodeIPv6(data: Uint8Array): Decoded<IPv6Header> {
   const b = asBuffer(data);
   if (b.length < 40) return fail('ipv6', 'truncated', b.length, `IPv6 header needs 40 bytes, got ${b.length}`);

@@ -29,8 +29,12 @@ import { decodeUdpLite, type UdpLiteHeader } from './udplite.js';
  */
 export type PacketLinkType = 'ethernet' | 'cooked' | 'linux-sll' | 'linux-sll2';
 
-/** Options of {@link decodePacket}. */
+/**
+ * Options of {@link decodePacket}.
+ * @example decodePacket(packet.data, { linkType: 'cooked', protocol: 0x86dd })
+ */
 export interface DecodePacketOptions {
+  /** How the bytes start: see {@link PacketLinkType}. */
   linkType: PacketLinkType;
   /** EtherType of a `cooked` packet (0x0800 IPv4, 0x86dd IPv6), in host order. */
   protocol?: number;
@@ -52,6 +56,7 @@ export interface PacketLayers {
   vlans: VlanTag[];
   /** The EtherType that selected the network layer (after any VLAN tags). */
   etherType?: number;
+  /** The IPv4 or IPv6 header (absent for other EtherTypes). */
   network?: NetworkHeader;
   /**
    * The transport header. Absent for protocols not decoded here, and for IP fragments other than
@@ -66,9 +71,27 @@ export interface PacketLayers {
  * The result of {@link decodePacket}: the layers decoded, and when a layer was bad, `ok: false`
  * with the error (offset relative to the start of the packet). Layers before the bad one are kept.
  */
-export type DecodedPacket = PacketLayers & ({ ok: true } | { ok: false; error: DecodeError });
+export type DecodedPacket = PacketLayers &
+  (
+    | {
+        /** Every layer present was decoded. */
+        ok: true;
+      }
+    | {
+        /** A layer could not be decoded; the layers before it are filled in. */
+        ok: false;
+        /** What is wrong, with the offset relative to the whole packet. */
+        error: DecodeError;
+      }
+  );
 
-/** Decodes a whole packet: link, network and transport layers. Never throws on any input. */
+/**
+ * Decodes a whole packet: link, network and transport layers. Never throws on any input.
+ * @example
+ * const decoded = decodePacket(frame, { linkType: 'ethernet' });
+ * if (decoded.ok && decoded.transport?.layer === 'udp') console.log(decoded.transport.destinationPort, decoded.payload);
+ * else if (!decoded.ok) console.log(decoded.error.message);
+ */
 export function decodePacket(data: Uint8Array, options: DecodePacketOptions): DecodedPacket {
   const root = asBuffer(data);
   const layers: PacketLayers = { vlans: [], payload: root };

@@ -33,6 +33,7 @@ export type DecodeReason = 'truncated' | 'malformed';
 export interface DecodeError {
   /** The layer whose header is bad. */
   layer: Layer;
+  /** 'truncated' or 'malformed' (see {@link DecodeReason}). */
   reason: DecodeReason;
   /**
    * Byte offset of the problem. Relative to the input of the per-layer decoder; `decodePacket`
@@ -45,12 +46,19 @@ export interface DecodeError {
 
 /** A decoder's answer when the header cannot be decoded. */
 export interface DecodeFailure {
+  /** Always false: check it before reading any field. */
   ok: false;
+  /** What is wrong and where. */
   error: DecodeError;
 }
 
 /** A decoder's answer: the header fields with `ok: true`, or what is wrong with `ok: false`. */
-export type Decoded<T> = ({ ok: true } & T) | DecodeFailure;
+export type Decoded<T> =
+  | ({
+      /** The header was decoded: its fields are here. */
+      ok: true;
+    } & T)
+  | DecodeFailure;
 
 /** @internal Builds a failure. */
 export function fail(layer: Layer, reason: DecodeReason, offset: number, message: string): DecodeFailure {

@@ -10,11 +10,17 @@ import { pseudoAddresses } from './udp.js';
 
 /** The TCP flag bits. */
 export interface TcpFlags {
+  /** FIN: the sender has no more data. */
   fin: boolean;
+  /** SYN: synchronise sequence numbers (connection setup). */
   syn: boolean;
+  /** RST: reset the connection. */
   rst: boolean;
+  /** PSH: push buffered data to the application. */
   psh: boolean;
+  /** ACK: the acknowledgment number is valid. */
   ack: boolean;
+  /** URG: the urgent pointer is valid. */
   urg: boolean;
   /** ECN echo (RFC 3168). */
   ece: boolean;
@@ -34,8 +40,11 @@ export interface TcpOption {
 
 /** A decoded TCP header. */
 export interface TcpHeader {
+  /** Always 'tcp'. */
   layer: 'tcp';
+  /** Source port. */
   sourcePort: number;
+  /** Destination port. */
   destinationPort: number;
   /** Sequence number (unsigned 32-bit). */
   sequence: number;
@@ -45,12 +54,15 @@ export interface TcpHeader {
   headerLength: number;
   /** The 12 bits after the data offset as a number (reserved bits, AE, CWR … FIN), as tshark's `tcp.flags`. */
   flagBits: number;
+  /** The flag bits, one boolean each. */
   flags: TcpFlags;
   /** The window field, not scaled. */
   window: number;
+  /** The checksum as stored. */
   checksum: number;
   /** Whether the checksum is right for the pseudo-header; absent when not checkable (no addresses, truncated). */
   checksumValid?: boolean;
+  /** Urgent pointer: offset of the end of urgent data (meaningful when `flags.urg`). */
   urgentPointer: number;
   /** Bytes of options (headerLength − 20). */
   optionsLength: number;
@@ -67,7 +79,12 @@ export interface TcpHeader {
   truncated: boolean;
 }
 
-/** Decodes a TCP header; with addresses in `context` it also verifies the checksum. */
+/**
+ * Decodes a TCP header; with addresses in `context` it also verifies the checksum.
+ * @example
+ * const tcp = decodeTcp(ip.payload, { source: ip.source, destination: ip.destination, segmentLength: ip.totalLength - ip.headerLength });
+ * if (tcp.ok && tcp.flags.syn && !tcp.flags.ack) console.log('connection attempt to port', tcp.destinationPort);
+ */
 export function decodeTcp(data: Uint8Array, context?: TransportContext): Decoded<TcpHeader> {
   const b = asBuffer(data);
   const segmentLength = context?.segmentLength ?? b.length;

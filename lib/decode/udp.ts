@@ -6,8 +6,11 @@ import { asBuffer, type Decoded, fail, type TransportContext } from './result.js
 
 /** A decoded UDP header. */
 export interface UdpHeader {
+  /** Always 'udp'. */
   layer: 'udp';
+  /** Source port (0: none given). */
   sourcePort: number;
+  /** Destination port. */
   destinationPort: number;
   /** The length field: header plus payload, in bytes (≥ 8). */
   length: number;
@@ -38,7 +41,10 @@ export function isIPv6Address(address: string | Uint8Array): boolean {
   return typeof address === 'string' ? address.includes(':') : address.length === 16;
 }
 
-/** Decodes a UDP header; with addresses in `context` it also verifies the checksum. */
+/**
+ * Decodes a UDP header; with addresses in `context` it also verifies the checksum.
+ * @example const udp = decodeUdp(ip.payload, { source: ip.source, destination: ip.destination }); // udp.ok && udp.checksumValid
+ */
 export function decodeUdp(data: Uint8Array, context?: TransportContext): Decoded<UdpHeader> {
   const b = asBuffer(data);
   if (b.length < 8) return fail('udp', 'truncated', b.length, `UDP header needs 8 bytes, got ${b.length}`);

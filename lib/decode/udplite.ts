@@ -12,8 +12,11 @@ import { pseudoAddresses } from './udp.js';
 
 /** A decoded UDP-Lite header. */
 export interface UdpLiteHeader {
+  /** Always 'udplite'. */
   layer: 'udplite';
+  /** Source port. */
   sourcePort: number;
+  /** Destination port. */
   destinationPort: number;
   /** The checksum coverage field as stored (0 = whole datagram). */
   coverage: number;
@@ -21,6 +24,7 @@ export interface UdpLiteHeader {
   coveredLength: number;
   /** Whether only part of the datagram is covered (coverage ≠ 0 and below the datagram length). */
   partialCoverage: boolean;
+  /** The checksum as stored (never 0 on the wire: UDP-Lite requires one). */
   checksum: number;
   /**
    * Whether the checksum over the pseudo-header and the covered bytes is right. Absent when the
@@ -33,7 +37,10 @@ export interface UdpLiteHeader {
   truncated: boolean;
 }
 
-/** Decodes a UDP-Lite header; `data` is the whole IP payload, whose length is the datagram's. */
+/**
+ * Decodes a UDP-Lite header; `data` is the whole IP payload, whose length is the datagram's.
+ * @example const lite = decodeUdpLite(ip.payload, { source: ip.source, destination: ip.destination }); // lite.ok && lite.coverage
+ */
 export function decodeUdpLite(data: Uint8Array, context?: TransportContext): Decoded<UdpLiteHeader> {
   const b = asBuffer(data);
   if (b.length < 8) return fail('udplite', 'truncated', b.length, `UDP-Lite header needs 8 bytes, got ${b.length}`);

@@ -100,11 +100,20 @@ export interface PacketSocketEntry extends OwnedSocket {
   drops: number | undefined;
   /** PACKET_VERSION in use: 1, 2 or 3 (TPACKET_V1..V3). */
   tpacketVersion: number | undefined;
-  /** PACKET_RX_RING / PACKET_TX_RING geometry. */
+  /** PACKET_RX_RING geometry (the receive ring). */
   rxRing: RingConfig | null | undefined;
+  /** PACKET_TX_RING geometry (the transmit ring). */
   txRing: RingConfig | null | undefined;
   /** PACKET_FANOUT group. */
-  fanout: { id: number; mode: FanoutModeName | number } | null | undefined;
+  fanout:
+    | {
+        /** The group id (PACKET_FANOUT's low 16 bits). */
+        id: number;
+        /** The mode's name, or its number when this version does not know it. */
+        mode: FanoutModeName | number;
+      }
+    | null
+    | undefined;
   /** PACKET_ADD_MEMBERSHIP entries (promiscuous mode and multicast). */
   memberships: PacketMembership[] | undefined;
   /**
@@ -117,6 +126,11 @@ export interface PacketSocketEntry extends OwnedSocket {
   filter?: FilterInstruction[];
 }
 
+/**
+ * Options of {@link listPacketSockets}.
+ * @example
+ * await listPacketSockets({ filter: true, processes: false, source: 'netlink' });
+ */
 export interface ListPacketSocketsOptions {
   /** Also return each attached classic BPF program (shown only to CAP_NET_ADMIN). Default false. */
   filter?: boolean;
@@ -135,15 +149,25 @@ export interface ListPacketSocketsOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The answer of {@link listPacketSockets} and {@link listInetSockets}: the sockets, where the
+ * facts came from, and how complete the owner walk was.
+ * @example
+ * const list = await listPacketSockets();
+ * if (!list.processes.complete) console.warn('some holders are unknown:', list.processes.unreadable);
+ */
 export interface SocketList<T> {
+  /** The sockets, in the order the kernel listed them. */
   sockets: T[];
   /** Where the socket facts came from. */
   source: 'netlink' | 'proc';
   /** When 'auto' fell back to /proc: the netlink error that made it. */
   fallbackReason?: string;
+  /** How far the walk over /proc/PID/fd that finds each socket's holders got. */
   processes: ProcessScan;
 }
 
+/** What {@link listPacketSockets} returns. */
 export type PacketSocketList = SocketList<PacketSocketEntry>;
 
 function checkOptions(options: unknown, name: string): Record<string, unknown> {
@@ -288,16 +312,23 @@ export async function listPacketSockets(options?: ListPacketSocketsOptions): Pro
 
 /** One TCP, UDP or UDP-Lite socket (inet_diag). */
 export interface InetSocketEntry extends OwnedSocket {
+  /** The transport protocol (IPPROTO_TCP, IPPROTO_UDP or IPPROTO_UDPLITE). */
   protocol: 'tcp' | 'udp' | 'udplite';
+  /** IP version: 4 (AF_INET) or 6 (AF_INET6). */
   family: 4 | 6;
   /** TCP state; UDP sockets are 'ESTABLISHED' when connected and 'CLOSE' otherwise. */
   state: SocketState;
+  /** The address it is bound to ('0.0.0.0' / '::' for any). */
   localAddress: string;
+  /** The port it is bound to (0 when not bound). */
   localPort: number;
+  /** The connected peer's address ('0.0.0.0' / '::' when not connected). */
   peerAddress: string;
+  /** The connected peer's port (0 when not connected). */
   peerPort: number;
   /** SO_BINDTODEVICE interface (0 / null: none). */
   interfaceIndex: number;
+  /** Its name, null when none. */
   interfaceName: string | null;
   /** TCP listeners: connections waiting in accept(); otherwise bytes not yet read. */
   receiveQueue: number;
@@ -320,7 +351,13 @@ export interface InetSocketEntry extends OwnedSocket {
 /** States as ss groups them: -l (listening), the default (connected), -a (all). */
 export type StateSelection = 'all' | 'listening' | 'connected' | readonly SocketState[];
 
+/**
+ * Options of {@link listInetSockets}.
+ * @example
+ * await listInetSockets({ protocol: 'udp', family: 6, states: 'listening', processes: false });
+ */
 export interface ListInetSocketsOptions {
+  /** Which sockets to list: 'tcp', 'udp' or 'udplite'. */
   protocol: 'tcp' | 'udp' | 'udplite';
   /** 4, 6, or both (default). */
   family?: 4 | 6 | 'both';
@@ -331,7 +368,9 @@ export interface ListInetSocketsOptions {
   states?: StateSelection;
   /** Walk /proc/PID/fd to find each socket's holders. Default true. */
   processes?: boolean;
+  /** Where procfs is (default '/proc'); the owner walk reads <procRoot>/PID/fd. */
   procRoot?: string;
+  /** Netlink answer timeout (default 5000 ms). */
   timeoutMs?: number;
 }
 
@@ -339,7 +378,10 @@ const PROTOCOLS = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, udplite: IPPROTO_UDPLITE
 const ALL_STATES = 0x3ffe; // states 1..13
 const bit = (name: SocketState) => 1 << stateNumber(name);
 
-/** The idiag_states bitmask for a selection. */
+/**
+ * The idiag_states bitmask for a selection: bit n set asks the kernel for sockets in state n.
+ * @example stateMask(['LISTEN']) // 0x400 (1 << 10)
+ */
 export function stateMask(states: StateSelection): number {
   if (states === 'all') return ALL_STATES;
   if (states === 'listening') return bit('LISTEN') | bit('CLOSE');

@@ -65,62 +65,112 @@ export function inetDiagRequest(query: InetDiagQuery): { type: number; flags: nu
   return { type: SOCK_DIAG_BY_FAMILY, flags: NLM_F_REQUEST | NLM_F_DUMP, body };
 }
 
-/** The part of struct tcp_info (tcp(7), <linux/tcp.h>) that ss -i prints. */
+/**
+ * The part of struct tcp_info (tcp(7), <linux/tcp.h>) that ss -i prints: what getsockopt
+ * TCP_INFO returns, read here through inet_diag (INET_DIAG_INFO).
+ * @example
+ * const { sockets } = await listInetSockets({ protocol: 'tcp', states: 'connected' });
+ * for (const s of sockets) console.log(s.tcpInfo?.rtt, s.tcpInfo?.sendCwnd);
+ */
 export interface TcpInfo {
+  /** TCP state number (tcpi_state): 1 ESTABLISHED … 10 LISTEN, as in <net/tcp_states.h>. */
   state: number;
+  /** Congestion-avoidance state (tcpi_ca_state): 0 Open, 1 Disorder, 2 CWR, 3 Recovery, 4 Loss. */
   caState: number;
+  /** Retransmission timeouts in a row without progress (tcpi_retransmits). */
   retransmits: number;
+  /** Unanswered zero-window or keepalive probes (tcpi_probes). */
   probes: number;
+  /** How many times the retransmission timer has been doubled (tcpi_backoff). */
   backoff: number;
   /** TCPI_OPT_* bits: TIMESTAMPS 1, SACK 2, WSCALE 4, ECN 8, ECN_SEEN 16, SYN_DATA 32. */
   options: number;
+  /** Window scale shift the peer announced, applied to the windows it sends (tcpi_snd_wscale). */
   sendWindowScale: number;
+  /** Window scale shift this host announced (tcpi_rcv_wscale). */
   receiveWindowScale: number;
   /** The last delivery rate sample was limited by the application, not the network. */
   deliveryRateAppLimited: boolean;
-  /** Microseconds, as the kernel reports them. */
+  /** Retransmission timeout (tcpi_rto), microseconds. */
   rto: number;
+  /** Delayed-ACK timeout (tcpi_ato), microseconds. */
   ato: number;
+  /** Maximum segment size used for sending (tcpi_snd_mss), bytes. */
   sendMss: number;
+  /** The kernel's estimate of the peer's segment size (tcpi_rcv_mss), bytes. */
   receiveMss: number;
+  /** Segments sent and not yet acknowledged (tcpi_unacked); for a listener, the accept queue length. */
   unacked: number;
+  /** Segments selectively acknowledged (tcpi_sacked); for a listener, the accept backlog. */
   sacked: number;
+  /** Segments the kernel considers lost (tcpi_lost). */
   lost: number;
+  /** Segments retransmitted and not yet acknowledged (tcpi_retrans). */
   retrans: number;
-  /** Milliseconds since the last data sent / received / ack received. */
+  /** Milliseconds since data was last sent (tcpi_last_data_sent). */
   lastDataSent: number;
+  /** Milliseconds since data was last received (tcpi_last_data_recv). */
   lastDataReceived: number;
+  /** Milliseconds since an ACK was last received (tcpi_last_ack_recv). */
   lastAckReceived: number;
+  /** Path MTU (tcpi_pmtu), bytes. */
   pmtu: number;
+  /** Current clamp on the advertised receive window (tcpi_rcv_ssthresh), bytes. */
   receiveSsthresh: number;
+  /** Smoothed round-trip time (tcpi_rtt), microseconds. */
   rtt: number;
+  /** Round-trip time mean deviation (tcpi_rttvar), microseconds. */
   rttVariance: number;
+  /** Slow-start threshold (tcpi_snd_ssthresh), segments; 2147483647 while still in initial slow start. */
   sendSsthresh: number;
+  /** Congestion window (tcpi_snd_cwnd), segments. */
   sendCwnd: number;
+  /** Maximum segment size advertised to the peer (tcpi_advmss), bytes. */
   advmss: number;
+  /** Reordering the kernel tolerates before it assumes a loss (tcpi_reordering), segments. */
   reordering: number;
+  /** Round-trip time estimated on the receive side (tcpi_rcv_rtt), microseconds. */
   receiveRtt: number;
+  /** Receive-buffer autotuning's estimate of what the peer sends per round trip (tcpi_rcv_space), bytes. */
   receiveSpace: number;
+  /** Segments retransmitted over the connection's life (tcpi_total_retrans). */
   totalRetrans: number;
   /**
-   * Fields newer kernels added: undefined when the kernel's tcp_info is shorter. 64-bit counters
-   * are numbers (exact below 2^53); pacing rates are undefined when unlimited (~0).
+   * Pacing rate, bytes per second (tcpi_pacing_rate); undefined when unlimited (~0).
+   *
+   * This field and the ones after it were added by newer kernels: each is undefined when the
+   * kernel's tcp_info is too short to hold it. 64-bit counters are numbers (exact below 2^53).
    */
   pacingRate?: number;
+  /** Pacing rate cap set with SO_MAX_PACING_RATE, bytes per second; undefined when unlimited. */
   maxPacingRate?: number;
+  /** Bytes the peer has acknowledged (tcpi_bytes_acked, RFC 4898 tcpEStatsAppHCThruOctetsAcked). */
   bytesAcked?: number;
+  /** Bytes received and acknowledged (tcpi_bytes_received, RFC 4898 tcpEStatsAppHCThruOctetsReceived). */
   bytesReceived?: number;
+  /** Segments sent, pure ACKs and retransmissions included (tcpi_segs_out). */
   segsOut?: number;
+  /** Segments received, pure ACKs included (tcpi_segs_in). */
   segsIn?: number;
+  /** Bytes the application has written that are not yet sent (tcpi_notsent_bytes). */
   notsentBytes?: number;
+  /** Lowest round-trip time seen recently (tcpi_min_rtt), microseconds. */
   minRtt?: number;
+  /** Segments received that carried data (tcpi_data_segs_in). */
   dataSegsIn?: number;
+  /** Segments sent that carried data (tcpi_data_segs_out). */
   dataSegsOut?: number;
+  /** Most recent delivery rate sample (tcpi_delivery_rate), bytes per second. */
   deliveryRate?: number;
+  /** Time with data in flight (tcpi_busy_time), microseconds. */
   busyTime?: number;
+  /** Segments delivered to the peer, retransmissions included (tcpi_delivered). */
   delivered?: number;
+  /** Bytes sent, retransmissions included (tcpi_bytes_sent). */
   bytesSent?: number;
+  /** Bytes retransmitted (tcpi_bytes_retrans). */
   bytesRetrans?: number;
+  /** The peer's advertised receive window, scaled (tcpi_snd_wnd), bytes. */
   sendWindow?: number;
 }
 
@@ -231,8 +281,9 @@ export interface BbrInfo {
   bandwidth: number;
   /** Minimum RTT, microseconds. */
   minRtt: number;
-  /** Gains as multipliers (the kernel sends them shifted left by 8). */
+  /** Pacing gain as a multiplier (the kernel sends it shifted left by 8). */
   pacingGain: number;
+  /** Congestion window gain as a multiplier (the kernel sends it shifted left by 8). */
   cwndGain: number;
 }
 

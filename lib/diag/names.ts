@@ -99,6 +99,12 @@ export const TCP_STATES = [
   'BOUND-INACTIVE',
 ] as const;
 
+/**
+ * A socket state as ss names it, by kernel state number (<net/tcp_states.h>): 1 'ESTABLISHED',
+ * 2 'SYN-SENT', 3 'SYN-RECV', 4 'FIN-WAIT-1', 5 'FIN-WAIT-2', 6 'TIME-WAIT', 7 'CLOSE',
+ * 8 'CLOSE-WAIT', 9 'LAST-ACK', 10 'LISTEN', 11 'CLOSING', 12 'NEW-SYN-RECV', 13 'BOUND-INACTIVE'.
+ * @useDeclaredType
+ */
 export type SocketState = Exclude<(typeof TCP_STATES)[number], 'UNKNOWN'>;
 
 /** The state name for a kernel state number (undefined for numbers the kernel does not use). */
@@ -129,4 +135,8 @@ export function ssStateText(state: number): string {
 
 /** PACKET_FANOUT modes (packet(7)); the diag attribute carries the mode in bits 16..31. */
 export const FANOUT_MODES = ['hash', 'lb', 'cpu', 'rollover', 'random', 'qm', 'cbpf', 'ebpf'] as const;
+/**
+ * A PACKET_FANOUT mode as ss names it: 'hash', 'lb', 'cpu', 'rollover', 'random', 'qm', 'cbpf', 'ebpf'.
+ * @useDeclaredType
+ */
 export type FanoutModeName = (typeof FANOUT_MODES)[number];

@@ -7,9 +7,11 @@ import path from 'node:path';
 
 /** A process holding a socket through one of its descriptors. */
 export interface SocketOwner {
+  /** Process id. */
   pid: number;
   /** The command name (/proc/PID/comm, at most 15 bytes). */
   command: string;
+  /** The descriptor number in that process (/proc/PID/fd/N). */
   fd: number;
 }
 

@@ -60,18 +60,25 @@ export function packetDiagRequest(show: number): { type: number; flags: number; 
 
 /** A TPACKET ring's geometry (struct packet_diag_ring). */
 export interface RingConfig {
+  /** Bytes per block (pdr_block_size, tp_block_size). */
   blockSize: number;
+  /** Blocks in the ring (pdr_block_nr). */
   blockCount: number;
+  /** Frame size (pdr_frame_size, tp_frame_size). */
   frameSize: number;
+  /** Frames in the ring (pdr_frame_nr). */
   frameCount: number;
   /** TPACKET_V3 block retire timeout, ms. */
   retireTimeoutMs: number;
+  /** Per-block private area reserved for the user (pdr_sizeof_priv, tp_sizeof_priv), bytes. */
   sizeofPriv: number;
+  /** TPACKET_V3 feature flags (pdr_features, tp_feature_req_word). */
   features: number;
 }
 
 /** One PACKET_ADD_MEMBERSHIP (struct packet_diag_mclist). */
 export interface PacketMembership {
+  /** The interface the membership is on. */
   interfaceIndex: number;
   /** How many times it was added (the kernel reference-counts memberships). */
   count: number;
@@ -83,9 +90,13 @@ export interface PacketMembership {
 
 /** One classic BPF instruction (struct sock_filter). */
 export interface FilterInstruction {
+  /** The opcode (BPF_LD | BPF_H | BPF_ABS …). */
   code: number;
+  /** Instructions to skip when a conditional jump is taken. */
   jt: number;
+  /** Instructions to skip when it is not. */
   jf: number;
+  /** The constant operand, unsigned 32 bits. */
   k: number;
 }
 

@@ -6,6 +6,7 @@
 //   0 data offset, 1 captured length, 2 original length, 3 seconds, 4 nanoseconds,
 //   5 interface index, 6 pkttype | address length << 8 | flags << 16, 7 protocol | hatype << 16,
 //   8 VLAN TCI | TPID << 16, 9-10 source address bytes, 11 network offset | tp_status << 16.
+import type { VlanTag } from '../decode/ethernet.js';
 import { type DecodedPacket, decodePacket } from '../decode/packet.js';
 import type { PcapPacket } from '../pcap/writer.js';
 
@@ -36,17 +37,8 @@ const PACKET_TYPES: readonly PacketType[] = [
   'kernel',
 ];
 
-/** A VLAN tag the kernel removed from the frame (TP_STATUS_VLAN_VALID); the frame no longer holds it. */
-export interface VlanTag {
-  /** VLAN identifier, 0..4095. */
-  id: number;
-  /** Priority code point, 0..7. */
-  priority: number;
-  /** Drop eligible indicator. */
-  dropEligible: boolean;
-  /** The tag's EtherType: 0x8100 (802.1Q) or 0x88a8 (802.1ad). */
-  tpid: number;
-}
+/** A VLAN tag the kernel removed from the frame (TP_STATUS_VLAN_VALID); same shape as a decoded tag. */
+export type { VlanTag };
 
 /** How pcap files of this socket's packets are written (lib/pcap PcapWriter `linkType`). */
 export type CaptureLinkType = 'ethernet' | 'linux-sll' | 'raw';
@@ -71,6 +63,10 @@ function hex(byte: number): string {
  *
  * The bytes are a private copy: `buffer` and every view from `data(i)` stay valid and unchanged
  * for as long as they are referenced, whatever the socket reads afterwards.
+ * @example
+ * socket.on('batch', (batch) => {
+ *   for (let i = 0; i < batch.length; i++) if (batch.protocol(i) === 0x0800) count++;
+ * });
  */
 export class PacketBatch implements Iterable<Packet> {
   /** Number of packets. */
@@ -235,6 +231,7 @@ export class PacketBatch implements Iterable<Packet> {
     return new Packet(this, i);
   }
 
+  /** The packets of the batch, in the order the kernel stored them (`for (const p of batch)`). */
   *[Symbol.iterator](): Iterator<Packet> {
     for (let i = 0; i < this.length; i++) yield new Packet(this, i);
   }
@@ -264,6 +261,11 @@ export class PacketBatch implements Iterable<Packet> {
  * One received packet. Fields are read from its batch on access; `data` is a view of the batch's
  * private copy, valid for as long as it is referenced (it keeps the batch's buffer alive: copy
  * it with Buffer.from() to keep a few packets of many batches).
+ * @example
+ * for await (const packet of socket) {
+ *   const { network, transport } = packet.decode();
+ *   console.log(packet.timestampNs, packet.packetType, network?.source, transport?.layer);
+ * }
  */
 export class Packet {
   readonly #batch: PacketBatch;
@@ -301,9 +303,11 @@ export class Packet {
   get timestampMs(): number {
     return this.#batch.timestampMs(this.#index);
   }
+  /** Index of the interface the packet was seen on (`sll_ifindex`). */
   get interfaceIndex(): number {
     return this.#batch.interfaceIndex(this.#index);
   }
+  /** Name of that interface ('eth0'), looked up once per index and cached. */
   get interfaceName(): string {
     return this.#batch.interfaceName(this.#index);
   }

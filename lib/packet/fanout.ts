@@ -13,7 +13,10 @@ import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
  */
 export type FanoutMode = 'hash' | 'load-balance' | 'cpu' | 'rollover' | 'random' | 'queue';
 
-/** Joining a fanout group. */
+/**
+ * Joining a fanout group.
+ * @example PacketSocket.open({ interface: 'eth0', fanout: { group: 42, mode: 'cpu', rollover: true } }) // one per worker thread
+ */
 export interface FanoutOptions {
   /** Group id, 0..65535, per network namespace. Every member uses the same one. */
   group: number;
@@ -37,10 +40,12 @@ const MODES: Record<FanoutMode, number> = {
   queue: 5,
 };
 
+/** PACKET_FANOUT_FLAG_ROLLOVER, in the mode half of the PACKET_FANOUT value: what `rollover: true` sets. */
 export const FANOUT_FLAG_ROLLOVER = 0x1000;
 export const FANOUT_FLAG_UNIQUEID = 0x2000;
 /** PACKET_IGNORE_OUTGOING does not apply to fanout members; this flag does (Linux >= 4.20). */
 export const FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+/** PACKET_FANOUT_FLAG_DEFRAG, in the mode half of the PACKET_FANOUT value: what `defrag: true` sets. */
 export const FANOUT_FLAG_DEFRAG = 0x8000;
 
 /** Checks fanout options; returns them normalised. */

@@ -45,7 +45,10 @@ function checkUint(name: string, value: unknown, max: number): number {
   return value;
 }
 
-/** struct sockaddr_ll, as bind() and sendto() take it on a packet socket. */
+/**
+ * struct sockaddr_ll, as bind() and sendto() take it on a packet socket.
+ * @example encodeLinkLayer({ interfaceIndex: 2, protocol: 0x0800, address: 'ff:ff:ff:ff:ff:ff' }) // 20 bytes
+ */
 export function encodeLinkLayer(address: LinkLayerAddress): Buffer {
   const out = Buffer.alloc(SOCKADDR_LL_SIZE);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -70,15 +73,22 @@ export function encodeLinkLayer(address: LinkLayerAddress): Buffer {
 
 /** A decoded sockaddr_ll: numbers in host order, the address as 'aa:bb:…' text. */
 export interface DecodedLinkLayerAddress {
+  /** EtherType (`sll_protocol`), host order. */
   protocol: number;
+  /** Interface index (`sll_ifindex`). */
   interfaceIndex: number;
+  /** ARPHRD_* type of the interface (`sll_hatype`): 1 Ethernet, 772 loopback, …. */
   hardwareType: number;
+  /** packet(7) packet type (`sll_pkttype`): 0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing. */
   packetType: number;
   /** `sll_addr` as lower-case hex text ('' when `sll_halen` is 0). */
   address: string;
 }
 
-/** Decodes struct sockaddr_ll; null when the bytes are not one (too short, other family). */
+/**
+ * Decodes struct sockaddr_ll; null when the bytes are not one (too short, other family).
+ * @example decodeLinkLayer(encodeLinkLayer({ interfaceIndex: 2, protocol: 0x0806 }))?.protocol // 0x0806
+ */
 export function decodeLinkLayer(
   bytes: Uint8Array,
   offset = 0,

@@ -15,22 +15,32 @@ export type PacketSocketMode = 'raw' | 'cooked';
 
 /** EtherType names accepted for `protocol`. */
 export const PROTOCOLS = Object.freeze({
-  all: 0x0003, // ETH_P_ALL: every protocol, outgoing packets included
+  /** ETH_P_ALL: every protocol, outgoing packets included. */
+  all: 0x0003,
+  /** ETH_P_IP: IPv4. */
   ip: 0x0800,
+  /** ETH_P_IP: IPv4 (the same as `ip`). */
   ipv4: 0x0800,
+  /** ETH_P_ARP. */
   arp: 0x0806,
+  /** ETH_P_8021Q: frames whose 802.1Q tag is still in the frame. */
   vlan: 0x8100,
+  /** ETH_P_IPV6. */
   ipv6: 0x86dd,
+  /** ETH_P_8021AD: 802.1ad service-tagged frames. */
   qinq: 0x88a8,
+  /** ETH_P_LLDP: Link Layer Discovery Protocol. */
   lldp: 0x88cc,
 });
 
+/** A protocol name the `protocol` option accepts: a key of {@link PROTOCOLS}. */
 export type ProtocolName = keyof typeof PROTOCOLS;
 
 /**
  * TPACKET_V3 ring geometry (Documentation/networking/packet_mmap.rst). The kernel fills one
  * block at a time with variable-sized packets and hands it over when it is full or when
  * `retireTimeoutMs` has passed since it was opened; each handed-over block reaches JS as one batch.
+ * @example PacketSocket.open({ interface: 'eth0', ring: { blockSize: 4 << 20, blockCount: 16, retireTimeoutMs: 2 } })
  */
 export interface RingOptions {
   /** Bytes per block, a multiple of the page size (default 1 MiB: thousands of small packets per batch). */
@@ -48,7 +58,17 @@ export interface RingOptions {
   batchBlocks?: number;
 }
 
-/** Options of {@link PacketSocket.open}. */
+/**
+ * Options of {@link PacketSocket.open}.
+ * @example
+ * PacketSocket.open({
+ *   mode: 'raw',
+ *   interface: 'eth0',
+ *   filter: bpf.compile('arp or icmp'),
+ *   promiscuous: true,
+ *   snapLength: 128,
+ * });
+ */
 export interface PacketSocketOptions {
   /** 'raw' (default; SOCK_RAW, link header included) or 'cooked' (SOCK_DGRAM). */
   mode?: PacketSocketMode;
@@ -113,6 +133,11 @@ export interface ResolvedOptions {
 
 export const DEFAULT_SNAPLEN = 262144;
 
+/**
+ * The ring geometry used when `ring` is true or absent: 8 blocks of 1 MiB, 2048-byte frames, a
+ * 10 ms retire timeout, at most 4 blocks per batch.
+ * @example PacketSocket.open({ ring: { ...DEFAULT_RING, blockCount: 32 } })
+ */
 export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
   blockSize: 1 << 20,
   blockCount: 8,

@@ -28,7 +28,10 @@ import {
 } from './options.js';
 import { type PacketSocketStats, StatsCounter } from './stats.js';
 
-/** Where send() puts a packet. */
+/**
+ * Where send() puts a packet.
+ * @example await cooked.send(ipv4Packet, { interface: 'eth0', protocol: 'ipv4', destination: 'ff:ff:ff:ff:ff:ff' })
+ */
 export interface PacketSendOptions {
   /** Interface to send on (name or index); default the one the socket is bound to. */
   interface?: string | number;
@@ -64,6 +67,13 @@ const CAP_NET_RAW_HINT =
  *
  * Receiving is backpressured: when a `for await` loop falls behind, the socket stops reading and
  * the kernel counts what it cannot queue (`stats().dropped`); JS memory does not grow.
+ * @example
+ * const socket = PacketSocket.open({ interface: 'lo', filter: bpf.compile('udp port 5000'), ignoreOutgoing: true });
+ * socket.on('packet', (packet) => console.log(packet.interfaceName, packet.originalLength));
+ * setTimeout(() => {
+ *   console.log(socket.stats());
+ *   socket.close();
+ * }, 1000);
  */
 export class PacketSocket extends DatagramSocket<Packet> {
   /** 'raw' (link header included) or 'cooked'. */
@@ -112,6 +122,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
    *
    * @throws TypeError/RangeError for bad options, ENODEV for an unknown interface, EPERM with a
    * hint when the process lacks CAP_NET_RAW.
+   * @example const socket = PacketSocket.open({ mode: 'cooked', protocol: 'ipv6', interface: 'eth0' });
    */
   static open(options: PacketSocketOptions = {}): PacketSocket {
     const resolved = resolveOptions(options);
@@ -358,6 +369,10 @@ export class PacketSocket extends DatagramSocket<Packet> {
   /**
    * Whole batches with `for await`: the cheapest way to receive, one object per ring block.
    * `highWaterMark` counts batches (default 4).
+   * @example
+   * for await (const batch of socket.batches()) {
+   *   for (let i = 0; i < batch.length; i++) total += batch.capturedLength(i);
+   * }
    */
   batches(options: IterateOptions = {}): AsyncIterableIterator<PacketBatch> {
     if (this.closed) throw socketClosed();
@@ -388,6 +403,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * Packets already queued for a `for await` loop before the call were delivered under the old
    * program and stay queued.
    * @throws EPERM when the filter is locked; BpfValidationError for a program the kernel refuses.
+   * @example socket.setFilter(bpf.compile('tcp port 443'))
    */
   setFilter(program: FilterProgram | null): void {
     const handle = this.handle;
@@ -442,6 +458,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * This bypasses the kernel's routing, neighbour tables and firewall: the frame leaves on the
    * interface you name exactly as given, and the stack's own sockets on this host do not see it
    * as local traffic.
+   * @example await socket.send(buildEthernetFrame({ destination, source: socket.hardwareAddress, etherType: 0x0800, payload: ipPacket }))
    */
   send(data: Uint8Array | string, options: PacketSendOptions = {}): Promise<number> {
     try {
@@ -497,14 +514,23 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * Counters over the socket's life: `received` (passed the filter), `dropped` (ring or buffer
    * full), `ringFull`, `delivered` (handed to JS), `discarded` (removed by a filter replacement).
    * Once everything is read: received = delivered + dropped + discarded.
+   * @example const { received, dropped } = socket.stats();
    */
   stats(): PacketSocketStats {
     if (!this.closed) this.#stats.collect(this.#native.fd);
     return this.#stats.snapshot();
   }
 
-  /** What PcapWriter needs to store this socket's packets: `new PcapWriter(stream, socket.pcapOptions())`. */
-  pcapOptions(): { linkType: CaptureLinkType; snaplen: number } {
+  /**
+   * What PcapWriter needs to store this socket's packets: `new PcapWriter(stream, socket.pcapOptions())`.
+   * @example const writer = new PcapWriter(fs.createWriteStream('out.pcap'), socket.pcapOptions());
+   */
+  pcapOptions(): {
+    /** The pcap link type of this socket's packets (its `linkType`). */
+    linkType: CaptureLinkType;
+    /** Its snap length. */
+    snaplen: number;
+  } {
     return { linkType: this.linkType, snaplen: this.snapLength };
   }
 

@@ -27,6 +27,7 @@ export interface PcapProblem {
   reason: 'truncated' | 'malformed';
   /** Offset of the bad record header in the buffer. */
   offset: number;
+  /** A sentence for humans saying what is wrong. */
   message: string;
 }
 
@@ -34,12 +35,15 @@ export interface PcapProblem {
 export interface PcapFile {
   /** The link-type number (1 Ethernet, 113 Linux SLL, 276 Linux SLL2, 101 raw IP, …). */
   linkType: number;
+  /** The snap length in the global header: most bytes stored per packet. */
   snaplen: number;
   /** True for the 0xa1b23c4d (nanosecond) magic. */
   nanoseconds: boolean;
   /** Byte order the file was written in. */
   byteOrder: 'little' | 'big';
+  /** Format version, major (2 in every file libpcap writes). */
   versionMajor: number;
+  /** Format version, minor (4). */
   versionMinor: number;
   /** The records read, in file order. */
   packets: PcapRecord[];
@@ -47,15 +51,30 @@ export interface PcapFile {
   problem?: PcapProblem;
 }
 
-/** Thrown by {@link readPcap} when the buffer does not start with a pcap global header. */
+/**
+ * Thrown by {@link readPcap} when the buffer does not start with a pcap global header.
+ * @example
+ * try {
+ *   readPcap(await readFile('capture.pcapng'));
+ * } catch (error) {
+ *   if (error instanceof PcapFormatError) console.log('not a classic pcap file:', error.message);
+ * }
+ */
 export class PcapFormatError extends Error {
+  /** Always 'ERR_PCAP_FORMAT', to tell this error apart without instanceof. */
   readonly code = 'ERR_PCAP_FORMAT';
+  /** 'PcapFormatError'. */
+  override readonly name = 'PcapFormatError'; // as the other error classes: stacks say what it is
 }
 
 /**
  * Parses a whole pcap file held in memory. Throws {@link PcapFormatError} when the global header
  * is missing or has an unknown magic (pcapng is not read); a damaged or cut-off record ends the
  * packet list and is described in `problem`.
+ * @example
+ * const file = readPcap(await readFile('capture.pcap'));
+ * for (const record of file.packets) console.log(record.timestampNs, decodePacket(record.data, { linkType: 'ethernet' }).ok);
+ * if (file.problem) console.warn(file.problem.message);
  */
 export function readPcap(data: Uint8Array): PcapFile {
   const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -24,7 +24,10 @@ import {
 /** libpcap's largest snap length (MAXIMUM_SNAPLEN), and the default here. */
 export const DEFAULT_SNAPLEN = 262144;
 
-/** Options of a {@link PcapWriter}. */
+/**
+ * Options of a {@link PcapWriter}.
+ * @example await PcapWriter.open('out.pcap', { linkType: 'linux-sll', snaplen: 96, nanoseconds: false })
+ */
 export interface PcapWriterOptions {
   /** What each packet's data starts with (default `ethernet`). See {@link PcapLinkType}. */
   linkType?: PcapLinkType;
@@ -81,12 +84,21 @@ function checkUint(name: string, value: number, max: number): void {
  * `write()` returns false like `Writable.write()` when the stream's buffer is full; then `await
  * writer.drain()` before writing more. `close()` ends the stream and resolves once everything is
  * flushed.
+ * @example
+ * const writer = await PcapWriter.open('capture.pcap', socket.pcapOptions());
+ * for await (const packet of socket) {
+ *   if (!writer.write(packet.toPcap())) await writer.drain();
+ * }
+ * await writer.close();
  */
 export class PcapWriter {
   /** The link-type number written in the global header. */
   readonly linkType: number;
+  /** The snap length written in the global header: most bytes stored per packet. */
   readonly snaplen: number;
+  /** True when timestamps are written in nanoseconds (magic 0xa1b23c4d). */
   readonly nanoseconds: boolean;
+  /** The byte order of the file. */
   readonly byteOrder: 'little' | 'big';
   /** Packets written so far. */
   packetsWritten = 0;
@@ -98,7 +110,10 @@ export class PcapWriter {
   #error: Error | undefined;
   #closed = false;
 
-  /** Creates (or truncates) the file at `path` and writes the global header. */
+  /**
+   * Creates (or truncates) the file at `path` and writes the global header.
+   * @example const writer = await PcapWriter.open('/tmp/dhcp.pcap', { linkType: 'ethernet' });
+   */
   static async open(path: string, options: PcapWriterOptions = {}): Promise<PcapWriter> {
     const stream = createWriteStream(path);
     await once(stream, 'open');
@@ -108,6 +123,7 @@ export class PcapWriter {
   /**
    * Writes the global header to `stream` at once. The writer does not own a stream passed here
    * beyond ending it in `close()`.
+   * @example const writer = new PcapWriter(process.stdout, socket.pcapOptions()); // pipe into tcpdump -r -
    */
   constructor(stream: Writable, options: PcapWriterOptions = {}, waitForClose = false) {
     this.#stream = stream;
@@ -190,6 +206,7 @@ export class PcapWriter {
    * Appends one packet record. Returns false when the stream wants the writer to wait for
    * `drain()` before writing more (the record is still queued). Throws if the writer is closed or
    * the stream failed, and RangeError for timestamps or lengths pcap cannot store.
+   * @example writer.write({ data: frame, timestampNs: BigInt(Date.now()) * 1_000_000n })
    */
   write(packet: PcapPacket): boolean {
     if (this.#error) throw this.#error;

@@ -10,7 +10,10 @@ import { encodeInet } from '../core/sockaddr.js';
 import { invalidArgValue } from '../errors.js';
 import { constants, native } from '../native.js';
 
-/** Options of holdUdpPort(). */
+/**
+ * Options of holdUdpPort().
+ * @example holdUdpPort(5353, { family: 6, address: '::' })
+ */
 export interface HoldPortOptions {
   /** Address to bind (default: every address of the family, '0.0.0.0' or '::'). */
   address?: string;
@@ -20,7 +23,9 @@ export interface HoldPortOptions {
 
 /** A UDP port held open so the kernel does not answer with ICMP port unreachable. */
 export interface HeldPort {
+  /** The port held. */
   readonly port: number;
+  /** The address bound ('0.0.0.0', '::' or the one asked for). */
   readonly address: string;
   /** Releases the port. Idempotent. */
   close(): void;
@@ -37,6 +42,10 @@ function dropAllProgram(): Buffer {
  * Binds a placeholder UDP socket on `port` that discards everything it receives, so datagrams to
  * the port are no longer answered with ICMP port unreachable. Throws EADDRINUSE when another
  * socket already has the port (then nothing needs holding).
+ * @example
+ * const held = holdUdpPort(67);
+ * // ... sniff the port with UdpSniffer or a PacketSocket ...
+ * held.close();
  */
 export function holdUdpPort(port: number, options: HoldPortOptions = {}): HeldPort {
   const family = options.family ?? 4;

@@ -14,7 +14,10 @@ import { PacketSocket } from '../packet/socket.js';
 import type { PacketSocketStats } from '../packet/stats.js';
 import { type HeldPort, holdUdpPort } from './hold-port.js';
 
-/** Options of UdpSniffer.open(). */
+/**
+ * Options of UdpSniffer.open().
+ * @example UdpSniffer.open({ port: 5353, address: '224.0.0.251', family: 4, interface: 'eth0', holdPort: true, snapLength: 1500 })
+ */
 export interface UdpSnifferOptions {
   /** Destination UDP port to watch. */
   port: number;
@@ -35,13 +38,17 @@ export interface UdpSnifferOptions {
 
 /** An IP address and UDP port. */
 export interface UdpEndpoint {
+  /** IP address as text ('192.0.2.1', 'fe80::1'). */
   address: string;
+  /** UDP port. */
   port: number;
 }
 
 /** A UDP datagram seen by the sniffer. */
 export interface SniffedDatagram {
+  /** Where the datagram came from. */
   source: UdpEndpoint;
+  /** Where it was sent (the watched port). */
   destination: UdpEndpoint;
   /** The UDP payload (its own memory: valid for as long as it is referenced). */
   payload: Buffer;
@@ -51,6 +58,7 @@ export interface SniffedDatagram {
   timestamp: bigint;
   /** The interface it was seen on. */
   interface: string;
+  /** 'IPv4' or 'IPv6', as node:dgram spells it. */
   family: 'IPv4' | 'IPv6';
 }
 
@@ -152,7 +160,10 @@ export class UdpSniffer extends EventEmitter {
     });
   }
 
-  /** Opens the packet socket (filter attached before it is bound: nothing else is ever queued). */
+  /**
+   * Opens the packet socket (filter attached before it is bound: nothing else is ever queued).
+   * @example const sniffer = UdpSniffer.open({ port: 53, family: 6 });
+   */
   static open(options: UdpSnifferOptions): UdpSniffer {
     const o = checkOptions(options);
     const loopbacks = loopbackIndexes();
@@ -197,7 +208,10 @@ export class UdpSniffer extends EventEmitter {
   }
 
   /** Kernel counters of the packet socket, and packets that passed the filter but did not decode. */
-  stats(): PacketSocketStats & { malformed: number } {
+  stats(): PacketSocketStats & {
+    /** Packets that passed the filter but were not a well-formed UDP datagram. */
+    malformed: number;
+  } {
     return { ...this.#socket.stats(), malformed: this.#malformed };
   }
 
@@ -265,6 +279,7 @@ export class UdpSniffer extends EventEmitter {
     return iterator;
   }
 
+  /** `for await (const datagram of sniffer)`: the same as datagrams() with the default options. */
   [Symbol.asyncIterator](): AsyncIterableIterator<SniffedDatagram> {
     return this.datagrams();
   }

@@ -8,7 +8,10 @@ import { constants, native } from '../native.js';
 import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
 import { explainSocketError } from './support.js';
 
-/** Options of {@link UdpLiteSocket.create}. */
+/**
+ * Options of {@link UdpLiteSocket.create}.
+ * @example UdpLiteSocket.create({ family: 6, ipv6Only: true, receiveCoverage: 20, receiveBufferSize: 1 << 20, maxDatagramSize: 1500 })
+ */
 export interface UdpLiteSocketOptions {
   /** 4 for IPv4 (AF_INET), 6 for IPv6 (AF_INET6). */
   family: 4 | 6;
@@ -42,7 +45,9 @@ export interface UdpLiteMessage {
   data: Buffer;
   /** The sender's address, as node:dgram's rinfo gives it. */
   address: string;
+  /** 'IPv4' or 'IPv6', as node:dgram's rinfo gives it. */
   family: 'IPv4' | 'IPv6';
+  /** The sender's port. */
   port: number;
   /** The datagram was longer than `maxDatagramSize`: `data` holds its start only. */
   truncated: boolean;
@@ -103,6 +108,12 @@ function setBufferSize(fd: number, force: number, plain: number, bytes: number):
  * `socket.messages({ signal })`, or with 'message' events.
  *
  * Events: 'message' (UdpLiteMessage), 'listening' (after bind), 'error', 'close'.
+ * @example
+ * const server = UdpLiteSocket.create({ family: 4, receiveCoverage: 12 });
+ * await server.bind(5000, '127.0.0.1');
+ * server.on('message', (msg) => server.send(msg.data, msg.port, msg.address)); // echo
+ * const client = UdpLiteSocket.create({ family: 4, sendCoverage: 12 });
+ * await client.send('hello', 5000, '127.0.0.1');
  */
 export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
   readonly #family: 4 | 6;
@@ -130,6 +141,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
    * Opens a UDP-Lite socket. Options are checked before any system call (TypeError / RangeError).
    * On a kernel without UDP-Lite (Linux 7.1 and later) this throws the socket() error, code
    * EPROTONOSUPPORT, whose message says that UDP-Lite is not available in this kernel.
+   * @example if (udpLiteSupported()) socket = UdpLiteSocket.create({ family: 4, sendCoverage: 8 }); // header only
    */
   static create(options: UdpLiteSocketOptions): UdpLiteSocket {
     const o = checkOptions(options);
@@ -173,6 +185,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return readCoverage(this.handle.fd, UDPLITE_SEND_CSCOV);
   }
 
+  /** Sets UDPLITE_SEND_CSCOV (see the getter): `socket.sendCoverage = 20`. */
   set sendCoverage(bytes: number) {
     checkCoverage('sendCoverage', bytes);
     writeCoverage(this.handle.fd, UDPLITE_SEND_CSCOV, bytes);
@@ -195,6 +208,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return this.#receiveCoverageSet ? readCoverage(fd, UDPLITE_RECV_CSCOV) : undefined;
   }
 
+  /** Sets UDPLITE_RECV_CSCOV (see the getter): `socket.receiveCoverage = 20`. */
   set receiveCoverage(bytes: number | undefined) {
     if (bytes === undefined) {
       if (this.#receiveCoverageSet) {
@@ -216,6 +230,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
   }
 
+  /** Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE when allowed, else SO_RCVBUF). */
   set receiveBufferSize(bytes: number) {
     checkIntRange('receiveBufferSize', bytes, 1, 2 ** 30);
     setBufferSize(this.handle.fd, constants.SO_RCVBUFFORCE, constants.SO_RCVBUF, bytes);
@@ -226,6 +241,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int');
   }
 
+  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
   set sendBufferSize(bytes: number) {
     checkIntRange('sendBufferSize', bytes, 1, 2 ** 30);
     setBufferSize(this.handle.fd, constants.SO_SNDBUFFORCE, constants.SO_SNDBUF, bytes);

@@ -27,6 +27,7 @@ export function explainSocketError(error: unknown): unknown {
  * later). Any other failure (EMFILE, EAFNOSUPPORT for a disabled IPv6, a security policy's EACCES)
  * does not answer the question and is thrown.
  * @param family 4 (default) or 6
+ * @example const transport = udpLiteSupported(6) ? 'udplite' : 'udp';
  */
 export function udpLiteSupported(family: 4 | 6 = 4): boolean {
   const domain = family === 6 ? constants.AF_INET6 : constants.AF_INET;

@@ -9,7 +9,15 @@ import { parseCredentials, type UnixCredentials } from './credentials.js';
 
 const MSG_TRUNC = constants.MSG_TRUNC;
 
-/** A datagram received by a UnixDatagramSocket. */
+/**
+ * A datagram received by a UnixDatagramSocket.
+ * @example
+ * const socket = UnixDatagramSocket.create({ passCredentials: true }).bind('/run/myapp.sock');
+ * for await (const message of socket) {
+ *   console.log(message.credentials?.pid, message.sender, message.data.toString());
+ *   if (message.sender) await socket.send('ok', message.sender);
+ * }
+ */
 export class UnixDatagramMessage {
   /** The payload (at most the socket's `maxMessageSize` bytes: see `truncated`). */
   readonly data: Buffer;
@@ -63,7 +71,19 @@ export class UnixDatagramMessage {
     return (this.#flags & MSG_TRUNC) !== 0;
   }
 
-  toJSON(): { data: string; size: number; sender?: string; credentials?: UnixCredentials; truncated: boolean } {
+  /** A JSON-friendly copy, for `JSON.stringify(message)` (the payload in base64). */
+  toJSON(): {
+    /** The payload, base64. */
+    data: string;
+    /** The datagram's real length. */
+    size: number;
+    /** The sender's address, when it has one. */
+    sender?: string;
+    /** The sender's pid, uid and gid, with `passCredentials`. */
+    credentials?: UnixCredentials;
+    /** True when the datagram was cut. */
+    truncated: boolean;
+  } {
     return {
       data: this.data.toString('base64'),
       size: this.size,
@@ -73,6 +93,7 @@ export class UnixDatagramMessage {
     };
   }
 
+  /** What console.log() and util.inspect() show: the payload, sender, credentials and truncation. */
   [inspect.custom](_depth: number, options: object): string {
     const shown = { data: this.data, sender: this.sender, credentials: this.credentials, truncated: this.truncated };
     return `UnixDatagramMessage ${inspect(shown, options)}`;

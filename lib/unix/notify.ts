@@ -27,7 +27,10 @@ export interface NotifyState {
   extra?: Record<string, string | number>;
 }
 
-/** Options of notify(). */
+/**
+ * Options of notify().
+ * @example await notify({ ready: true }, { unsetEnvironment: true })
+ */
 export interface NotifyOptions {
   /** Removes NOTIFY_SOCKET from process.env afterwards, so child processes do not inherit it. */
   unsetEnvironment?: boolean;
@@ -42,7 +45,10 @@ function assignment(key: string, value: string | number): string {
   return `${key}=${text}`;
 }
 
-/** The datagram notify() sends for `state`. */
+/**
+ * The datagram notify() sends for `state`.
+ * @example formatNotifyState({ ready: true, status: 'Listening on :8080' }) // 'READY=1\nSTATUS=Listening on :8080'
+ */
 export function formatNotifyState(state: string | NotifyState): string {
   if (typeof state === 'string') return state;
   if (state === null || typeof state !== 'object') throw invalidArgType('state', 'a string or an object', state);
@@ -76,6 +82,9 @@ export function formatNotifyState(state: string | NotifyState): string {
  * Resolves true once the datagram was sent, or false, sending nothing, when NOTIFY_SOCKET is not
  * set (the process was not started by systemd as a notify service): like sd_notify, that is not
  * an error, so a program can call it unconditionally.
+ * @example
+ * server.listen(8080, () => notify({ ready: true, status: 'Listening on :8080' }));
+ * setInterval(() => notify({ watchdog: true }), 10_000).unref();
  */
 export async function notify(state: string | NotifyState, options: NotifyOptions = {}): Promise<boolean> {
   const message = formatNotifyState(state);

@@ -12,7 +12,10 @@ import { CREDENTIALS_CONTROL_SIZE } from './credentials.js';
 import { explainBindError, explainPeerError, probePath } from './errors.js';
 import { UnixDatagramMessage } from './message.js';
 
-/** Options of UnixDatagramSocket.create(). */
+/**
+ * Options of UnixDatagramSocket.create().
+ * @example UnixDatagramSocket.create({ passCredentials: true, maxMessageSize: 8192, autobind: false })
+ */
 export interface UnixDatagramSocketOptions {
   /**
    * SO_PASSCRED: every received message carries the sender's pid, uid and gid (`credentials`),
@@ -41,7 +44,10 @@ export interface UnixDatagramSocketOptions {
   sendBufferSize?: number;
 }
 
-/** Options of bind(). */
+/**
+ * Options of bind().
+ * @example UnixDatagramSocket.create().bind('/run/myapp/events.sock', { removeStale: true })
+ */
 export interface UnixBindOptions {
   /**
    * When a socket file is already at the path but no socket is bound to it any more (its owner
@@ -82,6 +88,10 @@ const MAX_RETRY_DELAY_MS = 8;
  *
  * Sending never drops: Unix datagrams are flow-controlled (unix(7)), so when the receiver's queue
  * (net.unix.max_dgram_qlen datagrams) is full, send() waits until it has room.
+ * @example
+ * const syslog = UnixDatagramSocket.create().connect('/dev/log');
+ * await syslog.send('<14>myapp: hello from node');
+ * syslog.close();
  */
 export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   readonly #autobind: boolean;
@@ -99,7 +109,10 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   #lastPath: string | undefined;
   #lastAddress: Uint8Array | undefined;
 
-  /** A new, unbound Unix datagram socket. */
+  /**
+   * A new, unbound Unix datagram socket.
+   * @example const socket = UnixDatagramSocket.create().bind('@myapp'); // abstract name, no file
+   */
   static create(options: UnixDatagramSocketOptions = {}): UnixDatagramSocket {
     return new UnixDatagramSocket(options);
   }
@@ -136,6 +149,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
    * Binds to a filesystem path or an abstract name ('@name', per network namespace, never a file).
    * Without a path: autobind, to an abstract name the kernel picks (see `address`).
    * A path longer than sun_path allows is a RangeError before any system call.
+   * @example socket.bind('/tmp/app.sock', { removeStale: true }); socket.address // '/tmp/app.sock'
    */
   bind(path?: string, options: UnixBindOptions = {}): this {
     const fd = this.handle.fd;
@@ -180,6 +194,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
    * Sends every later datagram without a path to `path`, and receives only from it (connect(2)
    * on a datagram socket). Errors say what is at the path: nothing (ENOENT), a socket file nobody
    * is bound to (ECONNREFUSED), a stream socket (EPROTOTYPE).
+   * @example UnixDatagramSocket.create().connect('/dev/log')
    */
   connect(path: string): this {
     const address = encodeUnix(path);
