@@ -51,6 +51,7 @@ export interface NativePacket {
       retireTimeoutMs: number;
       snapLength: number;
       batchBlocks: number;
+      reuseBatchMemory?: boolean;
     },
   ): void;
   /** The recvmmsg reader with PACKET_AUXDATA and SO_TIMESTAMPNS, same batch layout as the ring. */

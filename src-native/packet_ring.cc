@@ -95,9 +95,10 @@ class PacketReader : public Reader {
 
 class RingReader : public PacketReader {
  public:
-  RingReader(uint8_t* map, size_t block_size, unsigned block_count, uint32_t snaplen, unsigned batch_blocks)
+  RingReader(uint8_t* map, size_t block_size, unsigned block_count, uint32_t snaplen, unsigned batch_blocks,
+             bool reuse)
       : map_(map), block_size_(block_size), block_count_(block_count), snaplen_(snaplen),
-        batch_blocks_(batch_blocks) {}
+        batch_blocks_(batch_blocks), reuse_(reuse) {}
   ~RingReader() override { Release(); }
 
   void Release() override {
@@ -156,10 +157,30 @@ class RingReader : public PacketReader {
     // Offsets into the batch are uint32: a batch is at most batch_blocks_ blocks (checked in JS
     // to stay far below 4 GiB), so this only guards against a broken geometry.
     if (bytes > UINT32_MAX) bytes = UINT32_MAX;
-    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, bytes);
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
+    Napi::Buffer<uint8_t> data;
+    Napi::Uint32Array meta;
+    uint32_t* m = nullptr;
+    const size_t meta_at = (bytes + 7) & ~static_cast<size_t>(7);
+    if (reuse_) {
+      // ring.reuseBatchMemory: one buffer for every batch (JS promised to copy what it keeps),
+      // so no fresh pages per batch. It only grows (zeroed once: nothing uninitialized is ever
+      // reachable); bytes first, then the metadata, whose view is made after the walk so it
+      // covers exactly the packets written now and never a previous batch's entries.
+      const size_t need = meta_at + count * kPacketMetaStride * sizeof(uint32_t);
+      if (reused_.IsEmpty() || reused_.Value().Length() < need) {
+        const size_t size = need > 2 * block_size_ ? need : 2 * block_size_;
+        Napi::Buffer<uint8_t> grown = Napi::Buffer<uint8_t>::New(env, size);
+        std::memset(grown.Data(), 0, size);
+        reused_ = Napi::Persistent(grown);
+      }
+      data = reused_.Value();
+      m = reinterpret_cast<uint32_t*>(data.Data() + meta_at);
+    } else {
+      data = Napi::Buffer<uint8_t>::New(env, bytes);
+      meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
+      m = meta.Data();
+    }
     uint8_t* out = data.Data();
-    uint32_t* m = meta.Data();
     size_t written = 0, at = 0;
     for (unsigned b = 0; b < blocks; b++) {
       const unsigned index = (current_ + b) % block_count_;
@@ -182,6 +203,11 @@ class RingReader : public PacketReader {
     }
     current_ = (current_ + blocks) % block_count_;
     if (count == 0) return true;
+    if (reuse_) {
+      if (written == 0) return true;
+      meta = Napi::Uint32Array::New(env, written * kPacketMetaStride, data.ArrayBuffer(), data.ByteOffset() + meta_at);
+      return handle.Deliver({data, meta, Napi::Number::New(env, static_cast<double>(at))});
+    }
     return handle.Deliver({data, meta});
   }
 
@@ -192,6 +218,8 @@ class RingReader : public PacketReader {
   unsigned batch_blocks_;
   unsigned current_ = 0;       // the next block the kernel hands over (blocks are filled in order)
   unsigned stale_blocks_ = 0;  // blocks still to flag as captured under the previous filter
+  bool reuse_;
+  Napi::Reference<Napi::Buffer<uint8_t>> reused_;
 };
 
 // --- recvmmsg fallback ----------------------------------------------------------------------------
@@ -349,6 +377,7 @@ Napi::Value AttachRing(const Napi::CallbackInfo& info) {
   const uint32_t retire = UintOption(options, "retireTimeoutMs", 10, 0, 60000);
   const uint32_t snaplen = UintOption(options, "snapLength", 262144, 1, UINT32_MAX);
   const uint32_t batch_blocks = UintOption(options, "batchBlocks", 4, 1, 64);
+  const bool reuse = options.Get("reuseBatchMemory").ToBoolean().Value();
   if (block_size % page != 0) throw ArgRangeError(env, "blockSize must be a multiple of the page size");
   if (frame_size % TPACKET_ALIGNMENT != 0) throw ArgRangeError(env, "frameSize must be a multiple of 16");
   if (static_cast<uint64_t>(block_size) * block_count > (1ull << 32)) {
@@ -377,7 +406,7 @@ Napi::Value AttachRing(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, err, "mmap");
   }
   handle->SetReader(std::make_unique<RingReader>(static_cast<uint8_t*>(map), block_size, block_count, snaplen,
-                                                 batch_blocks));
+                                                 batch_blocks, reuse));
   return env.Undefined();
 }
 

@@ -1,4 +1,4 @@
-// rx-rawsock.ts IFACE FILTER_FILE [batch|packet|iterator] [ring|recvmmsg]
+// rx-rawsock.ts IFACE FILTER_FILE [batch|packet|iterator] [ring|ring-reuse|recvmmsg]
 // rawsock's PacketSocket as a bench/capture receiver (contract: bench/README.md). FILTER_FILE
 // holds `tcpdump -dd` output, parsed with lib/bpf's parseTcpdump and attached before bind.
 //   batch:    'batch' events, reading each packet's last byte through the PacketBatch accessors
@@ -15,7 +15,8 @@ const filter = filterFile ? parseTcpdump(readFileSync(filterFile, 'utf8')) : und
 const socket = PacketSocket.open({
   interface: iface,
   ...(filter ? { filter } : {}),
-  ring: path === 'ring',
+  // ring-reuse: ring.reuseBatchMemory, the 'batch' listener reads each batch before it returns.
+  ring: path === 'ring' ? true : path === 'ring-reuse' ? { reuseBatchMemory: true } : false,
   // Like tcpdump on lo: each datagram once (the incoming copy), not also as outgoing.
   ignoreOutgoing: true,
 });

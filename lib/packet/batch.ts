@@ -73,15 +73,29 @@ export class PacketBatch implements Iterable<Packet> {
   readonly length: number;
   /** Every packet's captured bytes, back to back: packet i is `buffer.subarray(offset(i), offset(i) + capturedLength(i))`. */
   readonly buffer: Buffer;
+  /**
+   * True when the socket reuses this memory for its next batch (`ring.reuseBatchMemory`): the
+   * batch is valid until the 'batch' listener returns; `copy()` keeps it.
+   */
+  readonly borrowed: boolean;
   readonly #meta: Uint32Array;
   readonly #context: BatchContext;
 
   /** @internal */
-  constructor(buffer: Buffer, meta: Uint32Array, context: BatchContext) {
+  constructor(buffer: Buffer, meta: Uint32Array, context: BatchContext, borrowed = false) {
     this.buffer = buffer;
     this.#meta = meta;
     this.#context = context;
+    this.borrowed = borrowed;
     this.length = meta.length / STRIDE;
+  }
+
+  /**
+   * A copy in memory of its own (bytes and metadata), valid for as long as it is referenced.
+   * @example socket.on('batch', (batch) => kept.push(batch.copy()));
+   */
+  copy(): PacketBatch {
+    return new PacketBatch(Buffer.from(this.buffer), this.#meta.slice(), this.#context);
   }
 
   /** Where packet i starts in `buffer`. */
@@ -242,7 +256,7 @@ export class PacketBatch implements Iterable<Packet> {
     indices.forEach((index, j) => {
       meta.set(this.#meta.subarray(index * STRIDE, (index + 1) * STRIDE), j * STRIDE);
     });
-    return new PacketBatch(this.buffer, meta, this.#context);
+    return new PacketBatch(this.buffer, meta, this.#context, this.borrowed);
   }
 
   /** @internal Shortens packet i's captured length (a re-checked filter kept fewer bytes). */

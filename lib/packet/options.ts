@@ -56,6 +56,15 @@ export interface RingOptions {
   retireTimeoutMs?: number;
   /** Most blocks copied into one batch when several are ready (default 4). */
   batchBlocks?: number;
+  /**
+   * Copy every batch into the same memory instead of fresh memory (default false). Fresh memory
+   * per batch costs page faults and garbage collection; reusing one buffer removes most of that
+   * (about half the CPU per packet on bench/capture). The contract changes for 'batch' listeners
+   * only: a batch and the views from its `buffer` / `data(i)` are valid until the listener
+   * returns; call `batch.copy()` to keep one. Packet objects, 'packet' events and loops always get
+   * their own memory.
+   */
+  reuseBatchMemory?: boolean;
 }
 
 /**
@@ -144,6 +153,7 @@ export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
   frameSize: 2048,
   retireTimeoutMs: 10,
   batchBlocks: 4,
+  reuseBatchMemory: false,
 });
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -203,7 +213,11 @@ function resolveRing(value: unknown): { ring: Required<RingOptions> | null; expl
     frameSize: options.frameSize ?? DEFAULT_RING.frameSize,
     retireTimeoutMs: options.retireTimeoutMs ?? DEFAULT_RING.retireTimeoutMs,
     batchBlocks: options.batchBlocks ?? DEFAULT_RING.batchBlocks,
+    reuseBatchMemory: options.reuseBatchMemory ?? DEFAULT_RING.reuseBatchMemory,
   };
+  if (typeof ring.reuseBatchMemory !== 'boolean') {
+    throw invalidArgType('ring.reuseBatchMemory', 'of type boolean', ring.reuseBatchMemory);
+  }
   checkInteger('ring.blockSize', ring.blockSize, page, 1 << 30);
   if (ring.blockSize % page !== 0)
     throw outOfRange('ring.blockSize', `a multiple of the page size (${page})`, ring.blockSize);

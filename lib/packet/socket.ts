@@ -106,6 +106,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
 
   readonly #native: NativeSocketHandle;
   readonly #stats = new StatsCounter();
+  #reusesMemory = false;
   readonly #batches: Receiver<PacketBatch>;
   readonly #names = new Map<number, string>();
   readonly #context: BatchContext;
@@ -182,6 +183,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         try {
           native.packet.attachRing(this.#native, { ...options.ring, snapLength: options.snapLength });
           receiveMode = 'ring';
+          this.#reusesMemory = options.ring.reuseBatchMemory;
         } catch (error) {
           if (options.ringExplicit) throw explain(error, 'cannot set up the TPACKET_V3 ring with this geometry');
           ringError = error as Error;
@@ -287,7 +289,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
     // The ring reader allocates one buffer for bytes and metadata and says how many bytes it
     // wrote; the batch sees exactly those (src-native/packet_ring.cc, DeliverBlocks).
     const bytes = typeof dataLength === 'number' ? data.subarray(0, dataLength) : data;
-    let batch = new PacketBatch(bytes, meta, this.#context);
+    let batch = new PacketBatch(bytes, meta, this.#context, this.#reusesMemory);
     if (this.#staleExpected) batch = this.#recheck(batch);
     if (batch.length === 0) return true;
     this.#stats.delivered += batch.length;
@@ -295,6 +297,17 @@ export class PacketSocket extends DatagramSocket<Packet> {
     let room = true;
     if (this.listenerCount('batch') > 0) this.emit('batch', batch);
     if (this.closed) return false;
+    // Borrowed memory (ring.reuseBatchMemory) is overwritten by the next batch: everything that
+    // outlives this call (loops, Packet objects) gets a copy.
+    if (
+      batch.borrowed &&
+      (this.#batches.size > 0 ||
+        this.listenerCount('packet') > 0 ||
+        this.listenerCount('message') > 0 ||
+        this.loopCount > 0)
+    ) {
+      batch = batch.copy();
+    }
     if (this.#batches.size > 0 && !this.#batches.push(batch)) room = false;
     const packetListeners = this.listenerCount('packet') > 0;
     if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
