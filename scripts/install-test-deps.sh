@@ -17,6 +17,7 @@ have socat || need+=(socat)
 have fakeroot || need+=(fakeroot)
 have python3 || need+=(python3)
 have gcc || need+=(gcc)
+have valgrind || need+=(valgrind)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 
 if ((${#need[@]} == 0)); then

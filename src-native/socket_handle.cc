@@ -97,11 +97,15 @@ class MessageReader : public Reader {
   }
 
  private:
-  // One allocation per batch: the datagrams back to back, then each one's address and control
-  // data (aux), then the metadata, 8 uint32 per message: data offset, captured length, original
-  // length, msg_flags, aux offset, address length, control length, 0. JS gets the buffer as
-  // both `data` and `aux` (offsets are from its start) and a Uint32Array view of the metadata.
-  // Sizes are exact, so every byte JS can see was written.
+  // Batches are copied into an arena: a JS Buffer filled from the front, batch after batch, and
+  // replaced by a new one when full, never rewound. So no view handed to JS is ever overwritten,
+  // and a small batch (the common case when the reader keeps up with the sender: a few datagrams
+  // per wake-up) costs no allocation of its own. Per batch: the datagrams back to back, then each
+  // one's address and control data (aux), then 8 uint32 of metadata per message: data offset,
+  // captured length, original length, msg_flags, aux offset, address length, control length, 0.
+  // Offsets are from the start of the arena, which JS gets as both `data` and `aux`, with a
+  // Uint32Array view of the metadata. Arenas are zeroed when made: nothing uninitialized is ever
+  // reachable from JS.
   bool DeliverBatch(SocketHandle& handle, unsigned count) {
     Napi::Env env = handle.HandleEnv();
     size_t data_total = 0, aux_total = 0;
@@ -109,12 +113,22 @@ class MessageReader : public Reader {
       data_total += Captured(i);
       aux_total += AddressLength(i) + ControlLength(i);
     }
-    const size_t meta_at = (data_total + aux_total + 3) & ~static_cast<size_t>(3);
-    Napi::Buffer<uint8_t> all = Napi::Buffer<uint8_t>::New(env, meta_at + count * 8 * sizeof(uint32_t));
-    uint8_t* out = all.Data();
-    memset(out + data_total + aux_total, 0, meta_at - data_total - aux_total);
-    uint32_t* m = reinterpret_cast<uint32_t*>(out + meta_at);
-    size_t data_at = 0, aux_at = data_total;
+    const size_t meta_offset = (data_total + aux_total + 3) & ~static_cast<size_t>(3);
+    const size_t need = meta_offset + count * 8 * sizeof(uint32_t);
+    size_t start = (arena_used_ + 7) & ~static_cast<size_t>(7);
+    if (arena_.IsEmpty() || start + need > arena_.Value().Length()) {
+      // 64 KiB: below malloc's mmap threshold, so arenas come from (and return to) its heap;
+      // and a message kept for long holds at most that much memory alive.
+      const size_t size = need > kArenaSize ? need : kArenaSize;
+      Napi::Buffer<uint8_t> fresh = Napi::Buffer<uint8_t>::New(env, size);
+      memset(fresh.Data(), 0, size);
+      arena_ = Napi::Persistent(fresh);
+      start = 0;
+    }
+    Napi::Buffer<uint8_t> arena = arena_.Value();
+    uint8_t* out = arena.Data();
+    uint32_t* m = reinterpret_cast<uint32_t*>(out + start + meta_offset);
+    size_t data_at = start, aux_at = start + data_total;
     for (unsigned i = 0; i < count; i++, m += 8) {
       const msghdr& hdr = msgs_[i].msg_hdr;
       size_t captured = Captured(i), address = AddressLength(i), control = ControlLength(i);
@@ -132,8 +146,10 @@ class MessageReader : public Reader {
       data_at += captured;
       aux_at += address + control;
     }
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * 8, all.ArrayBuffer(), all.ByteOffset() + meta_at);
-    return handle.Deliver({all, meta, all});
+    arena_used_ = start + need;
+    Napi::Uint32Array meta =
+        Napi::Uint32Array::New(env, count * 8, arena.ArrayBuffer(), arena.ByteOffset() + start + meta_offset);
+    return handle.Deliver({arena, meta, arena});
   }
 
   size_t Captured(unsigned i) const {
@@ -158,6 +174,9 @@ class MessageReader : public Reader {
   std::vector<uint8_t> control_;
   std::vector<iovec> iov_;
   std::vector<mmsghdr> msgs_;
+  static constexpr size_t kArenaSize = 64 * 1024;
+  Napi::Reference<Napi::Buffer<uint8_t>> arena_;
+  size_t arena_used_ = 0;
 };
 
 uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min,
@@ -232,13 +251,23 @@ void SocketHandle::CloseNow() {
   }
   ::close(fd_);
   fd_ = -1;
+  // The reader's buffers (recvmmsg slots up to 64 MiB, the packet ring's slabs) go now, not when
+  // the garbage collector finalizes this object: V8 cannot see that memory, so a program that
+  // opens and closes sockets would otherwise hold gigabytes before a collection happens.
+  SetReader(nullptr);
   if (object_ref_) {
     object_ref_ = false;
     Unref();
   }
 }
 
-void SocketHandle::SetReader(std::unique_ptr<Reader> reader) { reader_ = std::move(reader); }
+void SocketHandle::SetReader(std::unique_ptr<Reader> reader) {
+  // From inside the current reader's OnReadable (JS closed the socket or changed the receive
+  // options in a callback) the old reader's frames are still on the stack: keep it alive until
+  // OnPoll is back (it stops there, as Receiving() or its own checks say).
+  if (dispatching_ && reader_) retired_ = std::move(reader_);
+  reader_ = std::move(reader);
+}
 
 void SocketHandle::UpdatePoll() {
   if (fd_ < 0 || watch_ == nullptr) return;
@@ -309,6 +338,14 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
       self->Call(kOnWritable, {});
     }
     if ((events & (UV_READABLE | UV_DISCONNECT)) && self->Receiving() && self->reader_) {
+      struct Dispatch {  // also on the exception path: a JS callback may throw through the reader
+        SocketHandle* handle;
+        ~Dispatch() {
+          handle->dispatching_ = false;
+          handle->retired_.reset();
+        }
+      } dispatch{self};
+      self->dispatching_ = true;
       self->reader_->OnReadable(*self);
     }
   } catch (const Napi::Error& error) {
@@ -317,15 +354,41 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
   }
 }
 
+// The C API, status checked, rather than node-addon-api's throwing wrappers: in a worker being
+// terminated (or a process exiting) JS can no longer run, and the wrappers would then build an
+// Error object, which itself fails and aborts the process. Returns an empty value when the call
+// did not complete: the callback threw (reported as an uncaught exception, like any event-loop
+// callback) or JS cannot run any more (reading stops; teardown closes the socket).
 Napi::Value SocketHandle::Call(Callback callback, const std::initializer_list<napi_value>& args) {
-  Napi::Value fn = Value().Get(callback_keys_.Value().Get(static_cast<uint32_t>(callback)));
-  if (!fn.IsFunction()) return Env().Undefined();
-  return fn.As<Napi::Function>().MakeCallback(Value(), args, *async_context_);
+  napi_env env = Env();
+  napi_value self = Value();
+  napi_value key = nullptr;
+  napi_value fn = nullptr;
+  napi_valuetype type = napi_undefined;
+  napi_value result = nullptr;
+  if (self != nullptr && napi_get_element(env, callback_keys_.Value(), callback, &key) == napi_ok &&
+      napi_get_property(env, self, key, &fn) == napi_ok && napi_typeof(env, fn, &type) == napi_ok) {
+    if (type != napi_function) return Env().Undefined();
+    if (napi_make_callback(env, *async_context_, self, fn, args.size(), args.begin(), &result) == napi_ok) {
+      return Napi::Value(env, result);
+    }
+  }
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value error = nullptr;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok && error != nullptr) {
+      napi_fatal_exception(env, error);
+    }
+    return Napi::Value();
+  }
+  receiving_ = false;
+  want_writable_ = false;
+  return Napi::Value();
 }
 
 bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
   Napi::Value result = Call(kOnMessages, args);
-  if (!Receiving()) return false;
+  if (result.IsEmpty() || !Receiving()) return false;
   if (result.IsBoolean() && !result.As<Napi::Boolean>().Value()) {
     receiving_ = false;
     UpdatePoll();
@@ -369,8 +432,7 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }
-    reader_ = std::make_unique<MessageReader>(slots, slot_size, control_size,
-                                              static_cast<int>(flags), budget);
+    SetReader(std::make_unique<MessageReader>(slots, slot_size, control_size, static_cast<int>(flags), budget));
   } else if (!reader_) {
     throw ArgTypeError(info.Env(), "startReceiving needs receive options");
   }

@@ -45,7 +45,7 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   bool Receiving() const { return fd_ >= 0 && receiving_; }
   Napi::Env HandleEnv() const { return Env(); }
 
-  // Replaces the reader (not while one of its callbacks runs).
+  // Replaces the reader (nullptr: removes it). Safe from a callback of the current reader.
   void SetReader(std::unique_ptr<Reader> reader);
   // The installed reader, or nullptr.
   Reader* CurrentReader() const { return reader_.get(); }
@@ -83,6 +83,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
   bool object_ref_ = false;  // whether we hold a reference on the JS object
   std::unique_ptr<Reader> reader_;
+  bool dispatching_ = false;          // a reader's OnReadable is on the stack
+  std::unique_ptr<Reader> retired_;   // a reader replaced meanwhile, freed when it returns
   std::unique_ptr<Napi::AsyncContext> async_context_;
   // The callback property names, made once (an array, since N-API 8 references only objects):
   // building a property key from a C string on every batch costs more than a small batch itself.

@@ -37,7 +37,7 @@ const PACKET_DIAG_FILTER = 7;
 const REQUEST_SIZE = 20;
 const MESSAGE_SIZE = 16;
 const INFO_SIZE = 24;
-const MCLIST_SIZE = 48;
+const MCLIST_SIZE = 44; // 4 + 4 + 2 + 2 + pdmc_addr[MAX_ADDR_LEN = 32]
 const RING_SIZE = 28;
 
 /** <linux/sock_diag.h> SK_MEMINFO_* indexes. */

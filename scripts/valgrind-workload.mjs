@@ -1,0 +1,141 @@
+// The receive/send workload scripts/valgrind-workload.sh runs under valgrind: the addon only
+// (no TypeScript loader, so valgrind sees little besides Node and rawsock), inside a namespace.
+// UDP SocketHandle receive (recvmmsg) and send, a packet socket with the TPACKET_V3 ring and one
+// with the recvmmsg packet reader, filters attached/read back, socket options, errors, closes
+// from inside callbacks, and sockets left for the garbage collector and for process exit.
+import dgram from 'node:dgram';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const b = process.env.RAWSOCK_ADDON ? require(process.env.RAWSOCK_ADDON) : require('node-gyp-build')(root);
+const c = b.constants;
+const ROUNDS = Number(process.env.WORKLOAD_ROUNDS ?? 20);
+
+function inet4(port) {
+  const a = Buffer.alloc(16);
+  a.writeUInt16LE(c.AF_INET, 0);
+  a.writeUInt16BE(port, 2);
+  a.set([127, 0, 0, 1], 4);
+  return a;
+}
+function sll(protocol, ifindex) {
+  const a = Buffer.alloc(20);
+  a.writeUInt16LE(c.AF_PACKET, 0);
+  a.writeUInt16BE(protocol, 2);
+  a.writeInt32LE(ifindex, 4);
+  return a;
+}
+// ret #0xffff, and ldh [12]; jeq #0x800; ret #0xffff; ret #0 as packed sock_filter.
+function program(insns) {
+  const out = Buffer.alloc(insns.length * 8);
+  insns.forEach(([code, jt, jf, k], i) => {
+    out.writeUInt16LE(code, i * 8);
+    out[i * 8 + 2] = jt;
+    out[i * 8 + 3] = jf;
+    out.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  return out;
+}
+const ipv4Only = program([
+  [0x28, 0, 0, 12],
+  [0x15, 0, 1, 0x800],
+  [0x06, 0, 0, 0xffff],
+  [0x06, 0, 0, 0],
+]);
+
+async function udpRound() {
+  const rx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  b.bind(rx.fd, inet4(0));
+  const port = b.getsockname(rx.fd).readUInt16BE(2);
+  b.setsockopt(rx.fd, c.SOL_SOCKET, c.SO_RCVBUF, 1 << 16);
+  b.getsockopt(rx.fd, c.SOL_SOCKET, c.SO_RCVBUF, 'int');
+  b.getsockopt(rx.fd, c.SOL_SOCKET, c.SO_TYPE, 'bytes');
+  let got = 0;
+  const done = new Promise((resolve) => {
+    rx.onMessages = (_data, meta) => {
+      got += meta.length / 8;
+      if (got >= 50) {
+        rx.close(); // from inside the callback
+        resolve();
+        return false;
+      }
+      return true;
+    };
+  });
+  rx.startReceiving({ slots: 8, slotSize: 256, flags: c.MSG_TRUNC });
+  const tx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  for (let i = 0; i < 50; i++) {
+    while (tx.send(Buffer.alloc(300, i), inet4(port)) < 0) await new Promise((r) => setImmediate(r));
+  }
+  try {
+    tx.send(Buffer.from('x'));
+  } catch {} // EDESTADDRREQ
+  await done;
+  tx.close();
+  tx.close();
+}
+
+async function packetRound(ring) {
+  const s = new b.SocketHandle(c.AF_PACKET, c.SOCK_RAW, 0);
+  b.attachFilter(s.fd, ipv4Only);
+  b.getFilter(s.fd);
+  if (ring) {
+    b.packet.attachRing(s, {
+      blockSize: 8192,
+      blockCount: 4,
+      frameSize: 2048,
+      retireTimeoutMs: 1,
+      snapLength: 1500,
+      batchBlocks: 2,
+    });
+  } else {
+    b.packet.attachPacketReader(s, { slots: 8, slotSize: 2048, snapLength: 1500, budget: 2 });
+  }
+  b.bind(s.fd, sll(0x0003, b.ifNameToIndex('lo')));
+  let packets = 0;
+  const done = new Promise((resolve) => {
+    s.onMessages = (_data, meta) => {
+      packets += meta.length / b.packet.metaStride;
+      if (packets >= 10) resolve();
+      return true;
+    };
+  });
+  s.startReceiving();
+  const sender = dgram.createSocket('udp4');
+  const timer = setInterval(() => sender.send('hello', 9, '127.0.0.1'), 2);
+  await done;
+  clearInterval(timer);
+  sender.close();
+  b.packet.info(s);
+  b.packet.markStale(s, 1);
+  s.close();
+  b.packet.release(s);
+}
+
+for (let i = 0; i < ROUNDS; i++) {
+  await udpRound();
+  await packetRound(true);
+  await packetRound(false);
+}
+try {
+  new b.SocketHandle(9999, c.SOCK_DGRAM, 0);
+} catch {} // EAFNOSUPPORT
+// Dropped without close: the garbage collector closes them.
+// (A receiving socket stays referenced by the event loop, like a bound dgram socket, so these
+// have readers installed and then paused.)
+for (let i = 0; i < 20; i++) {
+  const h = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  h.startReceiving({ slots: 2, slotSize: 64 });
+  h.pause();
+}
+for (let i = 0; i < 20; i++) new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+globalThis.gc?.();
+await new Promise((r) => setTimeout(r, 10));
+// And some left open (one receiving) at exit.
+const left = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+left.onMessages = () => true;
+left.startReceiving({ slots: 2, slotSize: 64 });
+left.setRef(false);
+console.log(`workload done: ${ROUNDS} rounds`);
