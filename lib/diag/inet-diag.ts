@@ -1,6 +1,6 @@
 // inet_diag (<linux/inet_diag.h>): the request for a dump of TCP, UDP or UDP-Lite sockets of one
 // address family, and the parser for each answer. Pure functions over bytes.
-import { formatIPv4, formatIPv6 } from '../core/ip.js';
+import { formatIPv4, formatIPv6 } from '../decode/address.js';
 import {
   attributeMap,
   attributeString,

@@ -1,8 +1,8 @@
 // UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
 // rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
-import { formatIPv4, formatIPv6 } from '../core/ip.js';
 import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
+import { formatIPv4, formatIPv6 } from '../decode/address.js';
 import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
 import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
