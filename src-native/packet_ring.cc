@@ -242,26 +242,9 @@ class MessagePacketReader : public PacketReader {
   unsigned MarkStale(unsigned) override { return 0; }
 
   void OnReadable(SocketHandle& handle) override {
-    for (unsigned round = 0; round < budget_ && handle.Receiving(); round++) {
-      for (unsigned i = 0; i < slots_; i++) {
-        msghdr& hdr = msgs_[i].msg_hdr;
-        hdr.msg_namelen = sizeof(sockaddr_ll);
-        hdr.msg_control = control_.data() + i * kControlSize;
-        hdr.msg_controllen = kControlSize;
-        hdr.msg_flags = 0;
-      }
-      // MSG_TRUNC: packet(7) then reports the real length of a packet longer than the slot.
-      int n = recvmmsg(handle.Fd(), msgs_.data(), slots_, MSG_DONTWAIT | MSG_TRUNC, nullptr);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        handle.ReportError(errno, "recvmmsg");
-        return;
-      }
-      if (n == 0) return;
-      if (!DeliverBatch(handle, static_cast<unsigned>(n))) return;
-      if (static_cast<unsigned>(n) < slots_) return;  // the queue is empty
-    }
+    // MSG_TRUNC: packet(7) then reports the real length of a packet longer than the slot.
+    ReceiveRounds(handle, msgs_.data(), slots_, budget_, MSG_TRUNC, sizeof(sockaddr_ll), control_.data(),
+                  kControlSize, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 
  private:

@@ -75,25 +75,8 @@ class MessageReader : public Reader {
   }
 
   void OnReadable(SocketHandle& handle) override {
-    for (unsigned round = 0; round < budget_ && handle.Receiving(); round++) {
-      for (unsigned i = 0; i < slots_; i++) {
-        msghdr& hdr = msgs_[i].msg_hdr;
-        hdr.msg_namelen = sizeof(sockaddr_storage);
-        hdr.msg_control = control_size_ ? control_.data() + i * control_size_ : nullptr;
-        hdr.msg_controllen = control_size_;
-        hdr.msg_flags = 0;
-      }
-      int count = recvmmsg(handle.Fd(), msgs_.data(), slots_, MSG_DONTWAIT | flags_, nullptr);
-      if (count < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        handle.ReportError(errno, "recvmmsg");
-        return;
-      }
-      if (count == 0) return;
-      if (!DeliverBatch(handle, static_cast<unsigned>(count))) return;
-      if (static_cast<unsigned>(count) < slots_) return;  // the queue is empty
-    }
+    ReceiveRounds(handle, msgs_.data(), slots_, budget_, flags_, sizeof(sockaddr_storage), control_.data(),
+                  control_size_, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 
  private:

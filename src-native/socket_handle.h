@@ -12,6 +12,9 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <memory>
 
 namespace rawsock {
@@ -90,5 +93,34 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   // building a property key from a C string on every batch costs more than a small batch itself.
   Napi::ObjectReference callback_keys_;
 };
+
+// The recvmmsg(2) loop shared by the batch readers (socket_handle.cc, packet_ring.cc): at most
+// `budget` calls per wake-up, each after resetting what the kernel overwrote in every slot (name
+// and control lengths, flags; slot i's control area is control + i * control_size, or none).
+// `deliver(count)` hands a batch to JS and returns false to stop. Stops when the queue is empty
+// (a short batch or EAGAIN); other errors go to JS as Node-style errors.
+template <typename Deliver>
+void ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned budget, int flags,
+                   socklen_t name_size, uint8_t* control, size_t control_size, Deliver&& deliver) {
+  for (unsigned round = 0; round < budget && handle.Receiving(); round++) {
+    for (unsigned i = 0; i < slots; i++) {
+      msghdr& hdr = msgs[i].msg_hdr;
+      hdr.msg_namelen = name_size;
+      hdr.msg_control = control_size ? control + i * control_size : nullptr;
+      hdr.msg_controllen = control_size;
+      hdr.msg_flags = 0;
+    }
+    int count = recvmmsg(handle.Fd(), msgs, slots, MSG_DONTWAIT | flags, nullptr);
+    if (count < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      handle.ReportError(errno, "recvmmsg");
+      return;
+    }
+    if (count == 0) return;
+    if (!deliver(static_cast<unsigned>(count))) return;
+    if (static_cast<unsigned>(count) < slots) return;  // the queue is empty
+  }
+}
 
 }  // namespace rawsock
