@@ -8,6 +8,7 @@ import { decodeInet, encodeInet } from '../lib/core/sockaddr.js';
 import { constants, getsockopt, setsockopt } from '../lib/index.js';
 import { native } from '../lib/native.js';
 import { run, tsxNode } from './helpers/netns.js';
+import { messageThenExit } from './helpers/worker-exit.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
@@ -175,9 +176,8 @@ describe('SocketHandle', () => {
       `,
       { eval: true },
     );
-    const [fd] = await once(worker, 'message');
+    const { message: fd, code } = await messageThenExit(worker);
     expect(fd).toBeGreaterThan(2);
-    const [code] = await once(worker, 'exit');
     expect(code).toBe(0);
     expect(openFds()).toBe(before);
   });

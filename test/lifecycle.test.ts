@@ -13,6 +13,7 @@ import { PacketSocket } from '../lib/packet/index.js';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
 import { UnixDatagramSocket } from '../lib/unix/index.js';
 import { run, tsxNode } from './helpers/netns.js';
+import { messageThenExit } from './helpers/worker-exit.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const gc = (globalThis as { gc?: () => void }).gc as () => void;
@@ -210,9 +211,7 @@ describe('open/close cycles leave descriptors and memory flat', () => {
              parentPort.postMessage('done');`,
               { eval: true, workerData: { lib: path.resolve(here, '../lib/packet/index.ts'), options, count } },
             );
-            const [message] = await once(worker, 'message');
-            await once(worker, 'exit');
-            return message;
+            return (await messageThenExit(worker)).message;
           }),
         );
       await cycle(50); // warm-up: worker isolates, allocator arenas

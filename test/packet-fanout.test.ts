@@ -7,6 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../lib/bpf/compile.js';
 import { type FanoutMode, PacketSocket, type PacketSocketOptions } from '../lib/packet/index.js';
+import { waitUntil } from './helpers/wait.js';
+import { messageThenExit } from './helpers/worker-exit.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,11 +22,17 @@ async function startWorker(options: PacketSocketOptions): Promise<Worker> {
   return worker;
 }
 
+async function countOf(worker: Worker): Promise<number> {
+  worker.postMessage('count');
+  const [reply] = await once(worker, 'message');
+  return reply.count;
+}
+
 async function stopWorker(worker: Worker): Promise<string[]> {
+  const exit = messageThenExit(worker);
   worker.postMessage('stop');
-  const [report] = await once(worker, 'message');
-  await once(worker, 'exit');
-  return report.payloads;
+  const { message: report } = await exit;
+  return (report as { payloads: string[] }).payloads;
 }
 
 describe('fanout', () => {
@@ -67,7 +75,11 @@ describe('fanout', () => {
       );
       if (n % 100 === 99) await sleep(2);
     }
-    await sleep(100);
+    // Wait for delivery (each member's event loop may lag on a loaded machine), then stop.
+    await waitUntil(async () => {
+      const counts = await Promise.all(workers.map(countOf));
+      return counts.reduce((a, b) => a + b, localPayloads.length) >= total;
+    });
     const perMember = [...(await Promise.all(workers.map(stopWorker))), localPayloads];
     const stats = local.stats();
     local.close();

@@ -9,6 +9,7 @@ import { compile } from '../lib/bpf/compile.js';
 import { buildEthernetFrame, buildIPv4Packet, buildUdpDatagram } from '../lib/decode/build.js';
 import { DROP_ALL, type Packet, PacketSocket, type RingOptions } from '../lib/packet/index.js';
 import { run } from './helpers/netns.js';
+import { waitUntil } from './helpers/wait.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -116,12 +117,18 @@ const receivePaths: [string, RingOptions | false][] = [
 ];
 
 describe.each(receivePaths)('metadata of frames a peer sends (%s)', (_name, ring) => {
-  async function receive(options: Parameters<typeof PacketSocket.open>[0], send: () => Promise<void>) {
+  // Receives until `arrived` says so (or 10 s), then a little longer so that a duplicate would show.
+  async function receive(
+    options: Parameters<typeof PacketSocket.open>[0],
+    send: () => Promise<void>,
+    arrived = (packets: Packet[]) => packets.length > 0,
+  ) {
     const socket = PacketSocket.open({ interface: ours, ring, ...options });
     const packets: Packet[] = [];
     socket.on('packet', (p) => packets.push(p));
     await send();
-    await sleep(100);
+    await waitUntil(() => arrived(packets));
+    await sleep(20);
     socket.close();
     return packets;
   }
@@ -177,6 +184,7 @@ describe.each(receivePaths)('metadata of frames a peer sends (%s)', (_name, ring
         peer.command(`frame ${frame.toString('hex')}`);
         await peer.expectLine(/^SENT/);
       },
+      (packets) => packets.some((p) => p.protocol === 0x88b5),
     );
     const tagged = packets.filter((p) => p.protocol === 0x88b5);
     expect(tagged).toHaveLength(1);

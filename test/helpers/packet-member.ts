@@ -1,6 +1,7 @@
 // A PacketSocket in a worker thread (or a child process): opens with workerData.options, says
-// { ready, receiveMode }, collects the payloads of UDP packets to workerData.port, and on 'stop'
-// reports { payloads, stats } and exits. Used by the fanout and worker tests.
+// { ready, receiveMode }, collects the payloads of UDP packets to workerData.port, answers 'count'
+// with { count }, and on 'stop' reports { payloads, stats } and exits. Used by the fanout and
+// worker tests.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PacketSocket, type PacketSocketOptions } from '../../lib/packet/index.js';
 
@@ -12,6 +13,7 @@ socket.on('batch', (batch) => {
 });
 parentPort?.postMessage({ ready: true, receiveMode: socket.receiveMode });
 parentPort?.on('message', (message) => {
+  if (message === 'count') parentPort?.postMessage({ count: payloads.length });
   if (message !== 'stop') return;
   // Let the last ring block retire before reporting.
   setTimeout(() => {
