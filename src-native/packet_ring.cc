@@ -53,7 +53,7 @@ struct PacketFields {
   bool stale;
 };
 
-void WriteMeta(uint32_t* m, uint32_t offset, const PacketFields& f, const sockaddr_ll& sll) {
+inline __attribute__((always_inline)) void WriteMeta(uint32_t* m, uint32_t offset, const PacketFields& f, const sockaddr_ll& sll) {
   // packet(7) / tpacket_rcv(): TP_STATUS_VLAN_VALID says a tag was stripped (a TCI of 0 is a
   // valid tag then); older kernels set only the TCI, so a non-zero TCI counts too (as libpcap).
   const bool vlan = (f.status & TP_STATUS_VLAN_VALID) != 0 || f.vlan_tci != 0;
@@ -146,13 +146,27 @@ class RingReader : public PacketReader {
     Napi::Env env = handle.HandleEnv();
     size_t bytes = 0, count = 0;
     bool malformed = false;
-    for (unsigned b = 0; b < blocks; b++) {
-      WalkBlock(BlockAt((current_ + b) % block_count_), block_size_,
-                [&](const RingPacket& p) {
-                  bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
-                  count++;
-                },
-                &malformed);
+    if (reuse_) {
+      // The reused buffer only needs room, not an exact size: bound the bytes and packets from
+      // the block descriptors (no packet's data can exceed its block's used length) and walk
+      // the blocks once, below.
+      for (unsigned b = 0; b < blocks; b++) {
+        tpacket_block_desc desc;
+        std::memcpy(&desc, BlockAt((current_ + b) % block_count_), sizeof(desc));
+        bytes += desc.hdr.bh1.blk_len < block_size_ ? desc.hdr.bh1.blk_len : block_size_;
+        const size_t most = block_size_ / kRingMinimumFrame;
+        count += desc.hdr.bh1.num_pkts < most ? desc.hdr.bh1.num_pkts : most;
+      }
+    } else {
+      // Fresh memory per batch: size it exactly (a first walk), since every byte costs.
+      for (unsigned b = 0; b < blocks; b++) {
+        WalkBlock(BlockAt((current_ + b) % block_count_), block_size_,
+                  [&](const RingPacket& p) {
+                    bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+                    count++;
+                  },
+                  &malformed);
+      }
     }
     // Offsets into the batch are uint32: a batch is at most batch_blocks_ blocks (checked in JS
     // to stay far below 4 GiB), so this only guards against a broken geometry.
