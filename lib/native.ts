@@ -29,6 +29,8 @@ export interface ReceiveOptions {
   controlSize?: number;
   flags?: number;
   budget?: number;
+  /** Rest this long after a wake-up that emptied the queue (0: never); see socket_handle.h. */
+  coalesceMs?: number;
 }
 
 /**

@@ -116,16 +116,17 @@ class RingReader : public PacketReader {
     return stale_blocks_;
   }
 
-  void OnReadable(SocketHandle& handle) override {
+  bool OnReadable(SocketHandle& handle) override {
     // At most one lap of the ring per wake-up; batches of up to batch_blocks_ blocks.
     unsigned budget = block_count_;
     while (budget > 0 && map_ != nullptr && handle.Receiving()) {
       unsigned blocks = 0;
       while (blocks < batch_blocks_ && blocks < budget && Ready((current_ + blocks) % block_count_)) blocks++;
-      if (blocks == 0) return;
+      if (blocks == 0) return true;
       budget -= blocks;
-      if (!DeliverBlocks(handle, blocks)) return;
+      if (!DeliverBlocks(handle, blocks)) return false;
     }
+    return false;
   }
 
  private:
@@ -255,9 +256,9 @@ class MessagePacketReader : public PacketReader {
   const char* Kind() const override { return "recvmmsg"; }
   unsigned MarkStale(unsigned) override { return 0; }
 
-  void OnReadable(SocketHandle& handle) override {
+  bool OnReadable(SocketHandle& handle) override {
     // MSG_TRUNC: packet(7) then reports the real length of a packet longer than the slot.
-    ReceiveRounds(handle, msgs_.data(), slots_, budget_, MSG_TRUNC, sizeof(sockaddr_ll), control_.data(),
+    return ReceiveRounds(handle, msgs_.data(), slots_, budget_, MSG_TRUNC, sizeof(sockaddr_ll), control_.data(),
                   kControlSize, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 

@@ -18,7 +18,10 @@ namespace rawsock {
 // a worker's event loop is never closed with our handle still in it.
 struct Watch {
   uv_poll_t poll;
+  uv_timer_t timer;  // receive coalescing (SocketHandle::Rest)
   bool poll_initialised = false;
+  bool timer_initialised = false;
+  unsigned open_handles = 0;  // initialised handles not yet closed by libuv
   bool closing = false;
   SocketHandle* owner = nullptr;  // cleared when the owner closes
   napi_async_cleanup_hook_handle hook = nullptr;
@@ -28,19 +31,28 @@ struct Watch {
     delete watch;
   }
 
-  // Stops watching and frees this Watch once libuv is done with it. Idempotent.
+  static void OnClosed(uv_handle_t* handle) {
+    Watch* watch = static_cast<Watch*>(handle->data);
+    if (--watch->open_handles == 0) Finish(watch);
+  }
+
+  // Stops watching and frees this Watch once libuv is done with its handles. Idempotent.
   static void Shutdown(Watch* watch) {
     if (watch->closing) return;
     watch->closing = true;
     watch->owner = nullptr;
-    if (!watch->poll_initialised) {
+    if (watch->open_handles == 0) {
       Finish(watch);
       return;
     }
-    uv_poll_stop(&watch->poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
-      Finish(static_cast<Watch*>(handle->data));
-    });
+    if (watch->poll_initialised) {
+      uv_poll_stop(&watch->poll);
+      uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), OnClosed);
+    }
+    if (watch->timer_initialised) {
+      uv_timer_stop(&watch->timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(&watch->timer), OnClosed);
+    }
   }
 
   // The Node environment (main thread or worker) is shutting down: close the socket now.
@@ -74,8 +86,8 @@ class MessageReader : public Reader {
     }
   }
 
-  void OnReadable(SocketHandle& handle) override {
-    ReceiveRounds(handle, msgs_.data(), slots_, budget_, flags_, sizeof(sockaddr_storage), control_.data(),
+  bool OnReadable(SocketHandle& handle) override {
+    return ReceiveRounds(handle, msgs_.data(), slots_, budget_, flags_, sizeof(sockaddr_storage), control_.data(),
                   control_size_, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 
@@ -254,17 +266,23 @@ void SocketHandle::SetReader(std::unique_ptr<Reader> reader) {
 
 void SocketHandle::UpdatePoll() {
   if (fd_ < 0 || watch_ == nullptr) return;
+  const bool reading = receiving_ && reader_;
   int events = 0;
-  if (receiving_ && reader_) events |= UV_READABLE;
+  if (reading && !resting_) events |= UV_READABLE;
   if (want_writable_) events |= UV_WRITABLE;
+  // The JS object stays referenced while it reads (resting included) or waits to write.
+  const bool wanted = reading || want_writable_;
+  if (wanted && !object_ref_) {
+    object_ref_ = true;
+    Ref();
+  } else if (!wanted && object_ref_) {
+    object_ref_ = false;
+    Unref();
+  }
   if (events == poll_events_) return;
   if (events == 0) {
     uv_poll_stop(&watch_->poll);
     poll_events_ = 0;
-    if (object_ref_) {
-      object_ref_ = false;
-      Unref();
-    }
     return;
   }
   if (!watch_->poll_initialised) {
@@ -276,14 +294,42 @@ void SocketHandle::UpdatePoll() {
     if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_init");
     watch_->poll.data = watch_;
     watch_->poll_initialised = true;
+    watch_->open_handles++;
     if (!loop_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
   }
   int rc = uv_poll_start(&watch_->poll, events, OnPoll);
   if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_start");
   poll_events_ = events;
-  if (!object_ref_) {
-    object_ref_ = true;
-    Ref();
+}
+
+// Receive coalescing: stop reading for coalesce_ms_, then read again (OnRested). While resting
+// the timer keeps the loop alive as the poll did (unless setRef(false)).
+void SocketHandle::Rest() {
+  if (watch_ == nullptr) return;
+  if (!watch_->timer_initialised) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(Env(), &loop) != napi_ok) return;
+    if (uv_timer_init(loop, &watch_->timer) != 0) return;
+    watch_->timer.data = watch_;
+    watch_->timer_initialised = true;
+    watch_->open_handles++;
+    if (!loop_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->timer));
+  }
+  if (uv_timer_start(&watch_->timer, OnRested, coalesce_ms_, 0) != 0) return;  // then read at once
+  resting_ = true;
+  UpdatePoll();
+}
+
+void SocketHandle::OnRested(uv_timer_t* timer) {
+  Watch* watch = static_cast<Watch*>(timer->data);
+  SocketHandle* self = watch->owner;
+  if (self == nullptr || self->fd_ < 0) return;
+  Napi::HandleScope scope(self->Env());
+  self->resting_ = false;
+  try {
+    self->UpdatePoll();
+  } catch (const Napi::Error& error) {
+    napi_fatal_exception(self->Env(), error.Value());
   }
 }
 
@@ -329,7 +375,10 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
         }
       } dispatch{self};
       self->dispatching_ = true;
-      self->reader_->OnReadable(*self);
+      const bool drained = self->reader_->OnReadable(*self);
+      // Rest only once the queue was seen empty: resting with datagrams left would let the
+      // queue grow by a budget's worth every period until the kernel drops.
+      if (drained && self->coalesce_ms_ > 0 && self->Receiving()) self->Rest();
     }
   } catch (const Napi::Error& error) {
     // A JS callback threw: report it like any exception thrown from an event-loop callback.
@@ -401,7 +450,7 @@ static void RequireOpen(const Napi::CallbackInfo& info, int fd) {
   }
 }
 
-// startReceiving({ slots, slotSize, controlSize, flags, budget }) installs the recvmmsg reader;
+// startReceiving({ slots, slotSize, controlSize, flags, budget, coalesceMs }) installs the recvmmsg reader;
 // startReceiving() with no options starts the reader already installed (e.g. the packet ring).
 Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
@@ -412,6 +461,7 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     uint32_t control_size = OptionalUint(options, "controlSize", 0, 0, 4096);
     uint32_t flags = OptionalUint(options, "flags", 0, 0, 0x7fffffff);
     uint32_t budget = OptionalUint(options, "budget", 4, 1, 1024);
+    coalesce_ms_ = OptionalUint(options, "coalesceMs", 0, 0, 1000);
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }
@@ -499,8 +549,11 @@ Napi::Value SocketHandle::Drain(const Napi::CallbackInfo& info) {
 // setRef(false) lets the process exit while this socket is still being watched (like unref()).
 Napi::Value SocketHandle::SetRef(const Napi::CallbackInfo& info) {
   loop_ref_ = info[0].ToBoolean().Value();
-  if (watch_ != nullptr && watch_->poll_initialised) {
-    uv_handle_t* handle = reinterpret_cast<uv_handle_t*>(&watch_->poll);
+  if (watch_ == nullptr) return info.Env().Undefined();
+  uv_handle_t* handles[] = {watch_->poll_initialised ? reinterpret_cast<uv_handle_t*>(&watch_->poll) : nullptr,
+                            watch_->timer_initialised ? reinterpret_cast<uv_handle_t*>(&watch_->timer) : nullptr};
+  for (uv_handle_t* handle : handles) {
+    if (handle == nullptr) continue;
     if (loop_ref_) {
       uv_ref(handle);
     } else {

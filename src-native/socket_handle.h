@@ -2,8 +2,12 @@
 //
 // - The descriptor is created by the constructor and closed exactly once: by close(), by the
 //   garbage collector, or when the Node environment (main thread or worker) shuts down.
-// - Readiness comes from a uv_poll_t (no thread per socket, no timers). The poll handle lives in
-//   its own allocation that is freed in its close callback, so it can outlive this object.
+// - Readiness comes from a uv_poll_t (no thread per socket, no timers polling). The poll handle
+//   lives in its own allocation that is freed in its close callback, so it can outlive this object.
+// - Optional receive coalescing (startReceiving({ coalesceMs })): after a wake-up that emptied the
+//   queue, reading rests for coalesceMs (a one-shot uv_timer_t) so that a busy socket is read in
+//   larger batches, as a NIC's interrupt coalescing does; the first datagram after a quiet spell
+//   is still read at once.
 // - What "readable" means is delegated to a Reader: the recvmmsg batch reader here, or the
 //   TPACKET_V3 ring reader in packet_ring.cc. Each wake-up does a bounded amount of work.
 // - While the socket is polled, the JS object is referenced so it cannot be collected.
@@ -28,7 +32,8 @@ class Reader {
   virtual ~Reader() = default;
   // Called on each readable wake-up with the handle's HandleScope open. Must not block and must
   // stop once handle.Receiving() turns false (JS paused or closed the socket in a callback).
-  virtual void OnReadable(SocketHandle& handle) = 0;
+  // Returns true when it saw the queue empty (not when it stopped for its budget or for JS).
+  virtual bool OnReadable(SocketHandle& handle) = 0;
   // Reaches a reader's own interface without RTTI (node-gyp builds with -fno-rtti): returns this
   // reader as the type that `type_id` stands for, or nullptr when it is not one.
   virtual void* As(const void* /*type_id*/) { return nullptr; }
@@ -73,7 +78,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
 
   void UpdatePoll();
   void CloseNow();
+  void Rest();
   static void OnPoll(uv_poll_t* poll, int status, int events);
+  static void OnRested(uv_timer_t* timer);
   friend struct Watch;
   enum Callback { kOnMessages, kOnWritable, kOnError, kCallbackCount };
   Napi::Value Call(Callback callback, const std::initializer_list<napi_value>& args);
@@ -82,6 +89,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Watch* watch_ = nullptr;        // poll handle + teardown hook; freed by libuv's close callback
   int poll_events_ = 0;            // events the poll is started with (0 = stopped)
   bool receiving_ = false;
+  bool resting_ = false;        // coalescing: reading waits for the timer
+  uint32_t coalesce_ms_ = 0;    // 0: read on every wake-up
   bool want_writable_ = false;
   bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
   bool object_ref_ = false;  // whether we hold a reference on the JS object
@@ -98,9 +107,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
 // `budget` calls per wake-up, each after resetting what the kernel overwrote in every slot (name
 // and control lengths, flags; slot i's control area is control + i * control_size, or none).
 // `deliver(count)` hands a batch to JS and returns false to stop. Stops when the queue is empty
-// (a short batch or EAGAIN); other errors go to JS as Node-style errors.
+// (a short batch or EAGAIN: returns true then); other errors go to JS as Node-style errors.
 template <typename Deliver>
-void ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned budget, int flags,
+bool ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned budget, int flags,
                    socklen_t name_size, uint8_t* control, size_t control_size, Deliver&& deliver) {
   for (unsigned round = 0; round < budget && handle.Receiving(); round++) {
     for (unsigned i = 0; i < slots; i++) {
@@ -113,14 +122,15 @@ void ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned
     int count = recvmmsg(handle.Fd(), msgs, slots, MSG_DONTWAIT | flags, nullptr);
     if (count < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
       handle.ReportError(errno, "recvmmsg");
-      return;
+      return false;
     }
-    if (count == 0) return;
-    if (!deliver(static_cast<unsigned>(count))) return;
-    if (static_cast<unsigned>(count) < slots) return;  // the queue is empty
+    if (count == 0) return true;
+    if (!deliver(static_cast<unsigned>(count))) return false;
+    if (static_cast<unsigned>(count) < slots) return true;  // the queue is empty
   }
+  return false;
 }
 
 }  // namespace rawsock
