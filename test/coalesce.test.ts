@@ -1,66 +1,38 @@
-// Receive coalescing (`coalesceMs` on UDP-Lite and Unix datagram sockets): after a read that
-// emptied the kernel's queue, reading rests, so a busy socket is read in large batches. Nothing
-// may be lost or reordered, a datagram after a quiet spell is not held back, and a resting socket
-// closes, pauses and unrefs like any other. Peers are Python processes sending at a steady pace.
+// Receive coalescing (UdpLiteSocket's `coalesceMs`): after a read that emptied the kernel's queue,
+// reading rests, so a busy socket is read in large batches. Nothing may be lost or reordered, a
+// datagram after a quiet spell is not held back, and a resting socket closes, pauses and unrefs
+// like any other. The peer is a Python process sending at a steady pace. (Unix datagram sockets
+// do not offer it: their queue holds net.unix.max_dgram_qlen datagrams, 10 by default, and then
+// the sender waits, so resting would only throttle the sender.)
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
-import { UnixDatagramSocket } from '../lib/unix/index.js';
-import { run, tsxNode } from './helpers/netns.js';
+import { type RunResult, run, tsxNode } from './helpers/netns.js';
 
 const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../lib');
-let unique = 0;
 
-interface Message {
-  data: Buffer;
-}
-interface Receiving {
-  on(event: 'message', listener: (message: Message) => void): unknown;
-  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Message>;
-  close(): void;
-}
-interface Kind {
-  /** A bound receiver and a send function to it (from this process). */
-  open(coalesceMs: number): Promise<{ rx: Receiving; send: (data: string) => Promise<unknown>; close: () => void }>;
-  /** A Python command line that sends `count` datagrams "seq N", one per `gapMs`, to `target`. */
-  pythonSender(target: string, count: number, gapMs: number): string[];
-  /** What pythonSender needs to reach `rx`. */
-  target(rx: Receiving): string;
+/** A bound receiver with `coalesceMs`, and a connected sender in this process. */
+async function open(coalesceMs: number) {
+  const rx = UdpLiteSocket.create({ family: 4, coalesceMs, receiveBufferSize: 4 << 20 });
+  await rx.bind(0, '127.0.0.1');
+  const tx = UdpLiteSocket.create({ family: 4 });
+  await tx.connect(rx.address().port, '127.0.0.1');
+  return { rx, send: (data: string) => tx.send(data), close: () => closeBoth(rx, tx) };
 }
 
-const pythonLoop = (open: string, sendTo: string, count: number, gapMs: number) => [
-  'python3',
-  '-c',
-  `import socket, sys, time\n${open}\nfor i in range(${count}):\n    s.sendto(b"seq %d" % i, ${sendTo})\n    time.sleep(${gapMs / 1000})\n`,
-];
-
-const kinds: Record<string, Kind> = {
-  'UDP-Lite': {
-    async open(coalesceMs) {
-      const rx = UdpLiteSocket.create({ family: 4, coalesceMs, receiveBufferSize: 4 << 20 });
-      await rx.bind(0, '127.0.0.1');
-      const tx = UdpLiteSocket.create({ family: 4 });
-      await tx.connect(rx.address().port, '127.0.0.1');
-      return { rx, send: (data) => tx.send(data), close: () => closeBoth(rx, tx) };
-    },
-    target: (rx) => String((rx as UdpLiteSocket).address().port),
-    pythonSender: (port, count, gapMs) =>
-      pythonLoop('s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136)', `("127.0.0.1", ${port})`, count, gapMs),
-  },
-  Unix: {
-    async open(coalesceMs) {
-      const name = `@rawsock-coalesce-${process.pid}-${unique++}`;
-      const rx = UnixDatagramSocket.create({ coalesceMs }).bind(name);
-      const tx = UnixDatagramSocket.create().connect(name);
-      return { rx, send: (data) => tx.send(data), close: () => closeBoth(rx, tx) };
-    },
-    target: (rx) => (rx as UnixDatagramSocket).address as string,
-    pythonSender: (name, count, gapMs) =>
-      pythonLoop('s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)', `"\\0${name.slice(1)}"`, count, gapMs),
-  },
-};
+/** Python sending `count` UDP-Lite datagrams "seq N" to 127.0.0.1:port, one per `gapMs`. */
+function pythonSender(port: number, count: number, gapMs: number): Promise<RunResult> {
+  const script = [
+    'import socket, time',
+    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136)',
+    `for i in range(${count}):`,
+    `    s.sendto(b"seq %d" % i, ("127.0.0.1", ${port}))`,
+    `    time.sleep(${gapMs / 1000})`,
+  ].join('\n');
+  return run('python3', ['-c', script]);
+}
 
 function closeBoth(...sockets: { close(): void }[]): void {
   for (const socket of sockets) socket.close();
@@ -70,15 +42,15 @@ function closeBoth(...sockets: { close(): void }[]): void {
  * Collects 'message' events, numbering the native batches they came in: every datagram of one
  * batch is emitted within one callback, before its microtasks run.
  */
-function recordBatches(rx: Receiving) {
+function recordBatches(rx: UdpLiteSocket) {
   const seen: { seq: string; batch: number; at: number }[] = [];
   let batch = 0;
-  let open = false;
+  let pending = false;
   rx.on('message', (message) => {
-    if (!open) {
-      open = true;
+    if (!pending) {
+      pending = true;
       queueMicrotask(() => {
-        open = false;
+        pending = false;
         batch++;
       });
     }
@@ -92,15 +64,13 @@ async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
   while (!done() && Date.now() < deadline) await sleep(5);
 }
 
-describe.each(Object.keys(kinds))('%s', (kindName) => {
-  const kind = kinds[kindName] as Kind;
-
+describe('UDP-Lite coalesceMs', () => {
   it('a steady stream arrives whole and in order, in far fewer batches than without coalescing', async () => {
     const count = 300;
     const batchesWith = async (coalesceMs: number) => {
-      const { rx, close } = await kind.open(coalesceMs);
+      const { rx, close } = await open(coalesceMs);
       const seen = recordBatches(rx);
-      const sender = run(...splitCommand(kind.pythonSender(kind.target(rx), count, 1)));
+      const sender = pythonSender(rx.address().port, count, 1);
       await until(() => seen.length >= count);
       const result = await sender;
       close();
@@ -120,7 +90,7 @@ describe.each(Object.keys(kinds))('%s', (kindName) => {
 
   it('a datagram during the rest waits for it; the first after a quiet spell is read at once', async () => {
     const rest = 600;
-    const { rx, send, close } = await kind.open(rest);
+    const { rx, send, close } = await open(rest);
     const seen = recordBatches(rx);
     await send('first');
     await until(() => seen.length === 1);
@@ -139,7 +109,7 @@ describe.each(Object.keys(kinds))('%s', (kindName) => {
   });
 
   it('pause, resume and close while resting: nothing lost, nothing after close', async () => {
-    const { rx, send, close } = await kind.open(300);
+    const { rx, send, close } = await open(300);
     const got: string[] = [];
     const loop = (async () => {
       for await (const message of rx.messages({ signal: AbortSignal.timeout(20_000) })) {
@@ -168,25 +138,20 @@ describe.each(Object.keys(kinds))('%s', (kindName) => {
   });
 
   it('a resting socket lets the process exit at once when unref()ed or closed', async () => {
-    const open =
-      kindName === 'Unix'
-        ? `const { UnixDatagramSocket } = await import(${JSON.stringify(`${lib}/unix/index.ts`)});
-           const rx = UnixDatagramSocket.create({ coalesceMs: 1000 }).bind('@rawsock-rest-' + process.pid);
-           const tx = UnixDatagramSocket.create().connect('@rawsock-rest-' + process.pid);`
-        : `const { UdpLiteSocket } = await import(${JSON.stringify(`${lib}/udplite/index.ts`)});
-           const rx = UdpLiteSocket.create({ family: 4, coalesceMs: 1000 });
-           await rx.bind(0, '127.0.0.1');
-           const tx = UdpLiteSocket.create({ family: 4 });
-           await tx.connect(rx.address().port, '127.0.0.1');`;
+    const script = (end: string) => `
+      const { UdpLiteSocket } = await import(${JSON.stringify(`${lib}/udplite/index.ts`)});
+      const { performance } = await import('node:perf_hooks');
+      const rx = UdpLiteSocket.create({ family: 4, coalesceMs: 1000 });
+      await rx.bind(0, '127.0.0.1');
+      const tx = UdpLiteSocket.create({ family: 4 });
+      await tx.connect(rx.address().port, '127.0.0.1');
+      let endedAt = 0;
+      process.on('exit', () => console.log('exit after', Math.round(performance.now() - endedAt), 'ms'));
+      rx.on('message', () => { tx.close(); ${end}; endedAt = performance.now(); });
+      await tx.send('x');`;
     for (const end of ['rx.unref()', 'rx.close()']) {
       // After the first datagram the socket rests for 1 s; the process must not wait for that.
-      const script = `${open}
-        const { performance } = await import('node:perf_hooks');
-        let endedAt = 0;
-        process.on('exit', () => console.log('exit after', Math.round(performance.now() - endedAt), 'ms'));
-        rx.on('message', () => { tx.close(); ${end}; endedAt = performance.now(); });
-        await tx.send('x');`;
-      const result = await run(process.execPath, [...tsxNode, '--input-type=module', '-e', script]);
+      const result = await run(process.execPath, [...tsxNode, '--input-type=module', '-e', script(end)]);
       expect(result, end).toMatchObject({ code: 0, signal: null, stderr: '' });
       const waited = Number(/exit after (\d+) ms/.exec(result.stdout)?.[1]);
       expect(waited, `${end}: ${result.stdout}`).toBeLessThan(500);
@@ -201,15 +166,7 @@ describe('bad coalesceMs', () => {
     [1001, 'ERR_OUT_OF_RANGE'],
     ['5', 'ERR_INVALID_ARG_TYPE'],
   ])('%j is refused with %s, naming the option', (value, code) => {
-    const udplite = () => UdpLiteSocket.create({ family: 4, coalesceMs: value as number });
-    const unix = () => UnixDatagramSocket.create({ coalesceMs: value as number });
-    for (const create of [udplite, unix]) {
-      expect(create).toThrow(expect.objectContaining({ code, message: expect.stringContaining('coalesceMs') }));
-    }
+    const create = () => UdpLiteSocket.create({ family: 4, coalesceMs: value as number });
+    expect(create).toThrow(expect.objectContaining({ code, message: expect.stringContaining('coalesceMs') }));
   });
 });
-
-function splitCommand(command: string[]): [string, string[]] {
-  const [file, ...args] = command;
-  return [file as string, args];
-}

@@ -1,16 +1,18 @@
-// rx-rawsock.ts PORT [RCVBUF] - rawsock's UdpLiteSocket bound to 127.0.0.1:PORT, counting 'message'
-// events, for bench/harness (receiver contract: READY once receiving; received=N and
-// kernel_drops=D on SIGINT/SIGTERM). The receive buffer matches rx/node_dgram.cjs (4 MiB asked).
+// rx-rawsock.ts PORT [RCVBUF] [COALESCE_MS] - rawsock's UdpLiteSocket bound to 127.0.0.1:PORT,
+// counting 'message' events, for bench/harness (receiver contract: READY once receiving;
+// received=N and kernel_drops=D on SIGINT/SIGTERM). The receive buffer matches rx/node_dgram.cjs
+// (4 MiB asked). COALESCE_MS is the socket's coalesceMs option (default 0: off).
 import { constants, getsockopt } from '../../lib/index.js';
 import { UdpLiteSocket } from '../../lib/udplite/index.js';
 
 const port = Number(process.argv[2]);
 const receiveBufferSize = Number(process.argv[3] || 4 << 20);
+const coalesceMs = Number(process.argv[4] || 0);
 if (!Number.isInteger(port) || port <= 0) {
-  console.error('usage: rx-rawsock.ts PORT [RCVBUF]');
+  console.error('usage: rx-rawsock.ts PORT [RCVBUF] [COALESCE_MS]');
   process.exit(2);
 }
-const socket = UdpLiteSocket.create({ family: 4, receiveBufferSize });
+const socket = UdpLiteSocket.create({ family: 4, receiveBufferSize, coalesceMs });
 await socket.bind(port, '127.0.0.1');
 let received = 0;
 socket.on('message', () => {

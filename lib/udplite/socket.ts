@@ -158,7 +158,12 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     const o = checkOptions(options);
     let socket: UdpLiteSocket;
     try {
-      socket = new UdpLiteSocket(o.family, o.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM, o.batchSize ?? DEFAULT_BATCH, o.coalesceMs ?? 0);
+      socket = new UdpLiteSocket(
+        o.family,
+        o.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM,
+        o.batchSize ?? DEFAULT_BATCH,
+        o.coalesceMs ?? 0,
+      );
     } catch (error) {
       throw explainSocketError(error);
     }

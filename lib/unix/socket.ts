@@ -37,14 +37,6 @@ export interface UnixDatagramSocketOptions {
   /** Datagrams read per recvmmsg(2) call (default 32). */
   batchSize?: number;
   /**
-   * Receive coalescing, in milliseconds (default 0: off). After a read that emptied the kernel's
-   * queue, the socket waits this long before reading again, so that under load datagrams are
-   * read many at a time (as a network card's interrupt coalescing does): far less CPU per
-   * datagram on a busy socket, at the price of up to this much added delay. The first datagram
-   * after a quiet spell is read at once. Size the receive buffer to hold this long's traffic.
-   */
-  coalesceMs?: number;
-  /**
    * SO_SNDBUF in bytes (the kernel doubles it, socket(7)). It bounds the largest datagram this
    * socket can send (the doubled value minus 32) and the bytes it may have queued at receivers.
    * Above net.core.wmem_max it needs CAP_NET_ADMIN (SO_SNDBUFFORCE).
@@ -129,7 +121,6 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
     const slotSize = checkInt('maxMessageSize', options.maxMessageSize, 65536, 1, 16 << 20);
     const slots = checkInt('batchSize', options.batchSize, 32, 1, 1024);
-    const coalesceMs = checkInt('coalesceMs', options.coalesceMs, 0, 0, 1000);
     if (slotSize * slots > 64 << 20) {
       throw outOfRange('maxMessageSize * batchSize', 'at most 64 MiB', slotSize * slots);
     }
@@ -141,7 +132,6 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       // unix(7): MSG_TRUNC on receive reports the real length of a datagram longer than the slot.
       flags: constants.MSG_TRUNC,
       budget: 8,
-      coalesceMs,
     });
     this.#autobind = options.autobind !== false;
     try {
