@@ -419,11 +419,17 @@ Napi::Value SocketHandle::Call(Callback callback, const std::initializer_list<na
 }
 
 bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
+  const uint64_t resumes = resumes_;
   Napi::Value result = Call(kOnMessages, args);
   if (result.IsEmpty() || !Receiving()) return false;
   if (result.IsBoolean() && !result.As<Napi::Boolean>().Value()) {
-    receiving_ = false;
-    UpdatePoll();
+    // false asks to pause. But the microtasks that napi_make_callback runs before returning may
+    // already have consumed the backlog and called resume(): then that later resume wins, or the
+    // socket would stay paused with JS believing it reads (a loop stalled for good).
+    if (resumes_ == resumes) {
+      receiving_ = false;
+      UpdatePoll();
+    }
     return false;
   }
   return true;
@@ -470,6 +476,7 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     throw ArgTypeError(info.Env(), "startReceiving needs receive options");
   }
   receiving_ = true;
+  resumes_++;
   UpdatePoll();
   return info.Env().Undefined();
 }
@@ -482,6 +489,7 @@ Napi::Value SocketHandle::Pause(const Napi::CallbackInfo& info) {
 
 Napi::Value SocketHandle::Resume(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
+  resumes_++;
   if (reader_) {
     receiving_ = true;
     UpdatePoll();

@@ -89,6 +89,7 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Watch* watch_ = nullptr;        // poll handle + teardown hook; freed by libuv's close callback
   int poll_events_ = 0;            // events the poll is started with (0 = stopped)
   bool receiving_ = false;
+  uint64_t resumes_ = 0;        // startReceiving()/resume() calls, so Deliver can tell a newer one
   bool resting_ = false;        // coalescing: reading waits for the timer
   uint32_t coalesce_ms_ = 0;    // 0: read on every wake-up
   bool want_writable_ = false;
