@@ -59,7 +59,7 @@ export interface RingOptions {
   /**
    * Copy every batch into the same memory instead of fresh memory (default false). Fresh memory
    * per batch costs page faults and garbage collection; reusing one buffer removes most of that
-   * (about half the CPU per packet on bench/capture). The contract changes for 'batch' listeners
+   * (about a third of the CPU per packet on bench/capture). The contract changes for 'batch' listeners
    * only: a batch and the views from its `buffer` / `data(i)` are valid until the listener
    * returns; call `batch.copy()` to keep one. Packet objects, 'packet' events and loops always get
    * their own memory.
