@@ -1,6 +1,6 @@
 // The receive/send workload scripts/valgrind-workload.sh runs under valgrind: the addon only
 // (no TypeScript loader, so valgrind sees little besides Node and rawsock), inside a namespace.
-// UDP SocketHandle receive (recvmmsg) and send, a packet socket with the TPACKET_V3 ring and one
+// UDP SocketHandle receive (recvmmsg, also with receive coalescing) and send, a packet socket with the TPACKET_V3 ring and one
 // with the recvmmsg packet reader, filters attached/read back, socket options, errors, closes
 // from inside callbacks, and sockets left for the garbage collector and for process exit.
 import dgram from 'node:dgram';
@@ -77,6 +77,39 @@ async function udpRound() {
   tx.close();
 }
 
+// Receive coalescing: reads rest 2 ms after emptying the queue (a uv timer beside the poll);
+// closes once during a rest and once from inside the callback, before the rest starts.
+async function coalesceRound(closeWhileResting) {
+  const rx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  b.bind(rx.fd, inet4(0));
+  const port = b.getsockname(rx.fd).readUInt16BE(2);
+  let got = 0;
+  const done = new Promise((resolve) => {
+    rx.onMessages = (_data, meta) => {
+      got += meta.length / 8;
+      if (got < 50) return true;
+      if (closeWhileResting) {
+        setTimeout(() => {
+          rx.close();
+          resolve();
+        }, 1);
+      } else {
+        rx.close();
+        resolve();
+      }
+      return true;
+    };
+  });
+  rx.startReceiving({ slots: 8, slotSize: 256, coalesceMs: 2 });
+  const tx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  for (let i = 0; i < 50; i++) {
+    while (tx.send(Buffer.alloc(64, i), inet4(port)) < 0) await new Promise((r) => setImmediate(r));
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 1));
+  }
+  await done;
+  tx.close();
+}
+
 async function packetRound(ring) {
   const s = new b.SocketHandle(c.AF_PACKET, c.SOCK_RAW, 0);
   b.attachFilter(s.fd, ipv4Only);
@@ -116,6 +149,7 @@ async function packetRound(ring) {
 
 for (let i = 0; i < ROUNDS; i++) {
   await udpRound();
+  await coalesceRound(i % 2 === 0);
   await packetRound(true);
   await packetRound(false);
 }
