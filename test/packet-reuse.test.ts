@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compile } from '../lib/bpf/compile.js';
 import { type Packet, type PacketBatch, PacketSocket } from '../lib/packet/index.js';
+import { waitUntil } from './helpers/wait.js';
 
 const open: (PacketSocket | dgram.Socket)[] = [];
 afterEach(() => {
@@ -56,7 +57,7 @@ describe('ring.reuseBatchMemory', () => {
       copies.push(batch.copy());
     });
     await send(port, 60);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(() => seenInListener.length >= 60);
     const expected = Array.from({ length: 60 }, (_, i) => `payload ${i}`);
     expect(seenInListener).toEqual(expected);
     expect(borrowed.length).toBeGreaterThan(1);

@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SniffedDatagram, UdpSniffer } from '../lib/sniffer/udp-sniffer.js';
+import { waitUntil } from './helpers/wait.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -93,7 +94,9 @@ describe('UdpSniffer beside a bound listener', () => {
     await sendAll('udp4', '127.0.0.1', other.port, 50, 'other port');
     await sendAll('udp4', '127.0.0.2', port, 50, 'other address');
     await sendAll('udp4', '127.0.0.1', port, 5, 'wanted');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The unwanted datagrams were sent first: once the wanted ones are in, any leak would be too.
+    await waitUntil(() => seen.length >= 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen.map((d) => d.payload.toString())).toEqual(['wanted 0', 'wanted 1', 'wanted 2', 'wanted 3', 'wanted 4']);
     expect(sniffer.packetSocket.stats().delivered).toBe(5);
   });
@@ -158,13 +161,13 @@ describe('UdpSniffer loops and errors', () => {
         // nothing arrives
       }
     })();
+    const got: string[] = [];
     const closed = (async () => {
-      const got: string[] = [];
       for await (const datagram of sniffer) got.push(datagram.payload.toString());
       return got;
     })();
     await sendAll('udp4', '127.0.0.1', port, 1, 'one');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(() => got.length > 0);
     controller.abort();
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
     sniffer.close();
