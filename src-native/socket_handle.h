@@ -10,7 +10,8 @@
 //   is still read at once.
 // - What "readable" means is delegated to a Reader: the recvmmsg batch reader here, or the
 //   TPACKET_V3 ring reader in packet_ring.cc. Each wake-up does a bounded amount of work.
-// - While the socket is polled, the JS object is referenced so it cannot be collected.
+// - While the socket reads (resting included) or waits to write, the JS object is referenced so it
+//   cannot be collected.
 #pragma once
 #include <napi.h>
 #include <node_api.h>
