@@ -6,6 +6,8 @@
 // --send-coverage N: the echoes' checksum covers only their first N bytes (8-byte header included).
 // --receive-coverage N: datagrams covering fewer than N bytes are dropped by the kernel (0: only
 // fully covered ones are accepted; not given: every datagram is).
+// --coalesce-ms N: under load, read at most every N ms (receive coalescing: far less CPU per
+// datagram on a busy server, at most N ms of added delay; the default 0 reads at once).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { UdpLiteSocket, udpLiteSupported } from '../lib/udplite/index.js';
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     port: { type: 'string', short: 'p', default: '5000' },
     'send-coverage': { type: 'string', short: 's' },
     'receive-coverage': { type: 'string', short: 'r' },
+    'coalesce-ms': { type: 'string', short: 'c' },
   },
 });
 
@@ -30,6 +33,7 @@ const socket = UdpLiteSocket.create({
   family: net.isIPv6(address) ? 6 : 4,
   sendCoverage: optional(values['send-coverage']),
   receiveCoverage: optional(values['receive-coverage']),
+  coalesceMs: optional(values['coalesce-ms']),
 });
 await socket.bind(Number(values.port), address);
 const bound = socket.address();
