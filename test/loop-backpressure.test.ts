@@ -17,6 +17,14 @@ const total = 5000;
 // a send loop never returns to the event loop by itself: yield now and then, or no reader runs.
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Sends "0", "1", … `total` times, awaiting each send and yielding to the loop now and then. */
+async function sendAll(send: (data: string) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < total; i++) {
+    await send(`${i}`);
+    if (i % 50 === 49) await yieldToLoop();
+  }
+}
+
 /** Counts what a `for await` loop with this highWaterMark receives; stops at `total` or 20 s. */
 async function drain<T>(loop: AsyncIterableIterator<T>): Promise<number> {
   let got = 0;
@@ -33,10 +41,7 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
     const tx = UdpLiteSocket.create({ family: 4 });
     await tx.connect(rx.address().port, '127.0.0.1');
     const received = drain(rx.messages({ highWaterMark, signal: signal() }));
-    for (let i = 0; i < total; i++) {
-      await tx.send(`${i}`);
-      if (i % 50 === 49) await yieldToLoop();
-    }
+    await sendAll((data) => tx.send(data));
     expect(await received).toBe(total);
     rx.close();
     tx.close();
@@ -47,10 +52,7 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
     const rx = UnixDatagramSocket.create().bind(name);
     const tx = UnixDatagramSocket.create().connect(name);
     const received = drain(rx.messages({ highWaterMark, signal: signal() }));
-    for (let i = 0; i < total; i++) {
-      await tx.send(`${i}`);
-      if (i % 50 === 49) await yieldToLoop();
-    }
+    await sendAll((data) => tx.send(data));
     expect(await received).toBe(total);
     rx.close();
     tx.close();
@@ -69,12 +71,10 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
     });
     const received = drain(rx.messages({ highWaterMark, signal: signal() }));
     const tx = dgram.createSocket('udp4');
-    for (let i = 0; i < total; i++) {
-      await new Promise<void>((resolve, reject) =>
-        tx.send(`${i}`, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
-      );
-      if (i % 50 === 49) await yieldToLoop();
-    }
+    await sendAll(
+      (data) =>
+        new Promise<void>((resolve, reject) => tx.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve()))),
+    );
     expect(await received).toBe(total);
     expect(rx.stats().dropped).toBe(0);
     rx.close();
