@@ -28,11 +28,16 @@ async function countOf(worker: Worker): Promise<number> {
   return reply.count;
 }
 
-async function stopWorker(worker: Worker): Promise<string[]> {
+interface MemberReport {
+  payloads: string[];
+  stats: { dropped: number; ringFull: number };
+}
+
+async function stopWorker(worker: Worker): Promise<MemberReport> {
   const exit = messageThenExit(worker);
   worker.postMessage('stop');
   const { message: report } = await exit;
-  return (report as { payloads: string[] }).payloads;
+  return report as MemberReport;
 }
 
 describe('fanout', () => {
@@ -49,7 +54,9 @@ describe('fanout', () => {
       interface: 'lo',
       filter: compile(`udp dst port ${port}`),
       ignoreOutgoing: true,
-      ring: { retireTimeoutMs: 2 },
+      // Blocks retire every 2 ms with a few packets each: many small blocks, so that a member
+      // whose thread stalls for a while (a slow CI machine, the sanitizer build) still has room.
+      ring: { blockSize: 16384, blockCount: 512, retireTimeoutMs: 2 },
       fanout: { group, mode },
     };
     const workers = [await startWorker(options), await startWorker(options)];
@@ -80,7 +87,8 @@ describe('fanout', () => {
       const counts = await Promise.all(workers.map(countOf));
       return counts.reduce((a, b) => a + b, localPayloads.length) >= total;
     });
-    const perMember = [...(await Promise.all(workers.map(stopWorker))), localPayloads];
+    const reports = await Promise.all(workers.map(stopWorker));
+    const perMember = [...reports.map((r) => r.payloads), localPayloads];
     const stats = local.stats();
     local.close();
     for (const s of senders) s.close();
@@ -88,7 +96,11 @@ describe('fanout', () => {
 
     const all = perMember.flat();
     expect(new Set(all).size).toBe(all.length); // no duplicates
-    expect(all.length).toBe(total); // no loss
+    // No loss; if some, say which member's ring dropped it.
+    const drops = [...reports.map((r) => r.stats), stats].map(
+      (st) => `${st.dropped} dropped, ${st.ringFull} ring full`,
+    );
+    expect(all.length, drops.join('; ')).toBe(total);
     expect(stats.dropped).toBe(0);
     // Load balancing spreads one flow over every member; hashing keeps each flow on one member,
     // and with 8 flows over 3 members at least two members get traffic.
