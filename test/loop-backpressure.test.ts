@@ -67,7 +67,8 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
       interface: 'lo',
       filter: compile(`udp dst port ${port}`),
       ignoreOutgoing: true,
-      ring: { retireTimeoutMs: 1 },
+      // Many small blocks: a consumer that stalls for a moment (GC, a slow machine) still has room.
+      ring: { blockSize: 16384, blockCount: 512, retireTimeoutMs: 1 },
     });
     const received = drain(rx.messages({ highWaterMark, signal: signal() }));
     const tx = dgram.createSocket('udp4');

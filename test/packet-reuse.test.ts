@@ -34,7 +34,7 @@ function socketFor(port: number): PacketSocket {
     interface: 'lo',
     filter: compile(`udp dst port ${port}`),
     ignoreOutgoing: true,
-    ring: { blockSize: 16384, blockCount: 16, retireTimeoutMs: 2, reuseBatchMemory: true },
+    ring: { blockSize: 16384, blockCount: 256, retireTimeoutMs: 2, reuseBatchMemory: true },
   });
   open.push(socket);
   return socket;
