@@ -51,7 +51,10 @@ export interface RingOptions {
   frameSize?: number;
   /**
    * A block that has packets is handed over at the latest this long after it was opened
-   * (tp_retire_blk_tov, default 10 ms): the worst-case delivery latency at low rates.
+   * (tp_retire_blk_tov, default 10 ms): the worst-case delivery latency at low rates. Each
+   * handed-over block is taken whole, however few packets it holds, so a reader whose event loop
+   * stalls for longer than blockCount × retireTimeoutMs can lose packets even at a low rate: give
+   * a short timeout many (smaller) blocks.
    */
   retireTimeoutMs?: number;
   /** Most blocks copied into one batch when several are ready (default 4). */
