@@ -326,22 +326,12 @@ for (const [n, node] of nodes.entries()) {
 }
 
 function checkScript(how, node, script) {
-  const result = run(
-    path.join(bin, 'unshare'),
-    [
-      '--user',
-      '--map-root-user',
-      '--net',
-      '--',
-      'sh',
-      '-c',
-      'ip link set lo up && exec "$@"',
-      'in-netns',
-      node,
-      script,
-    ],
-    { cwd: project, env: { ...userEnv, RAWSOCK_CHECK_AS: how }, timeout: 120_000 },
-  );
+  // In a fresh user + network namespace, as npm test runs (unshare and ip come from bin/).
+  const result = run(node, [path.join(root, 'scripts/in-netns.mjs'), node, script], {
+    cwd: project,
+    env: { ...userEnv, RAWSOCK_CHECK_AS: how },
+    timeout: 120_000,
+  });
   const lines = result.stdout.split('\n').filter((line) => /^(not )?ok - /.test(line));
   for (const line of lines) {
     const ok = line.startsWith('ok - ');
