@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
 import { type RunResult, run, tsxNode } from './helpers/netns.js';
+import { waitUntil } from './helpers/wait.js';
 
 const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../lib');
 
@@ -59,11 +60,6 @@ function recordBatches(rx: UdpLiteSocket) {
   return seen;
 }
 
-async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await sleep(5);
-}
-
 describe('UDP-Lite coalesceMs', () => {
   it('a steady stream arrives whole and in order, in far fewer batches than without coalescing', async () => {
     const count = 300;
@@ -71,7 +67,7 @@ describe('UDP-Lite coalesceMs', () => {
       const { rx, close } = await open(coalesceMs);
       const seen = recordBatches(rx);
       const sender = pythonSender(rx.address().port, count, 1);
-      await until(() => seen.length >= count);
+      await waitUntil(() => seen.length >= count, 20_000);
       const result = await sender;
       close();
       expect(result.code, result.stderr).toBe(0);
@@ -93,16 +89,16 @@ describe('UDP-Lite coalesceMs', () => {
     const { rx, send, close } = await open(rest);
     const seen = recordBatches(rx);
     await send('first');
-    await until(() => seen.length === 1);
+    await waitUntil(() => seen.length === 1, 20_000);
     const firstAt = seen[0]?.at ?? 0;
     await send('during the rest');
-    await until(() => seen.length === 2);
+    await waitUntil(() => seen.length === 2, 20_000);
     const secondAt = seen[1]?.at ?? 0;
     expect(secondAt - firstAt).toBeGreaterThanOrEqual(rest - 100);
     await sleep(rest + 200); // quiet: the rest after the second read is over
     const sentAt = performance.now();
     await send('after a quiet spell');
-    await until(() => seen.length === 3);
+    await waitUntil(() => seen.length === 3, 20_000);
     expect((seen[2]?.at ?? 0) - sentAt).toBeLessThan(rest - 100);
     expect(seen.map((s) => s.seq)).toEqual(['first', 'during the rest', 'after a quiet spell']);
     close();

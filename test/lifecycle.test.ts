@@ -13,6 +13,7 @@ import { PacketSocket } from '../lib/packet/index.js';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
 import { UnixDatagramSocket } from '../lib/unix/index.js';
 import { run, tsxNode } from './helpers/netns.js';
+import { waitUntil } from './helpers/wait.js';
 import { messageThenExit } from './helpers/worker-exit.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -314,7 +315,7 @@ describe.each(kinds.filter((k) => k.receiving))('$name: close() during for await
       return 'ended';
     })();
     await poke();
-    for (let i = 0; i < 100 && count === 0; i++) await sleep(10);
+    await waitUntil(() => count > 0, 1000);
     expect(count).toBe(1);
     socket.close();
     const timeout = sleep(2000).then(() => 'hung');
