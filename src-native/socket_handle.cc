@@ -286,20 +286,29 @@ void SocketHandle::UpdatePoll() {
     return;
   }
   if (!watch_->poll_initialised) {
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(Env(), &loop) != napi_ok) {
-      throw Napi::Error::New(Env(), "rawsock: no event loop");
-    }
+    uv_loop_t* loop = EventLoop();
+    if (loop == nullptr) throw Napi::Error::New(Env(), "rawsock: no event loop");
     int rc = uv_poll_init_socket(loop, &watch_->poll, fd_);
     if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_init");
-    watch_->poll.data = watch_;
+    Adopt(reinterpret_cast<uv_handle_t*>(&watch_->poll));
     watch_->poll_initialised = true;
-    watch_->open_handles++;
-    if (!loop_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->poll));
   }
   int rc = uv_poll_start(&watch_->poll, events, OnPoll);
   if (rc != 0) throw ErrnoError(Env(), -rc, "uv_poll_start");
   poll_events_ = events;
+}
+
+uv_loop_t* SocketHandle::EventLoop() {
+  uv_loop_t* loop = nullptr;
+  return napi_get_uv_event_loop(Env(), &loop) == napi_ok ? loop : nullptr;
+}
+
+// A handle of watch_ just initialised: closed with the Watch (Shutdown), and keeping the loop
+// alive only as setRef() says.
+void SocketHandle::Adopt(uv_handle_t* handle) {
+  handle->data = watch_;
+  watch_->open_handles++;
+  if (!loop_ref_) uv_unref(handle);
 }
 
 // Receive coalescing: stop reading for coalesce_ms_, then read again (OnRested). While resting
@@ -307,13 +316,10 @@ void SocketHandle::UpdatePoll() {
 void SocketHandle::Rest() {
   if (watch_ == nullptr) return;
   if (!watch_->timer_initialised) {
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(Env(), &loop) != napi_ok) return;
-    if (uv_timer_init(loop, &watch_->timer) != 0) return;
-    watch_->timer.data = watch_;
+    uv_loop_t* loop = EventLoop();
+    if (loop == nullptr || uv_timer_init(loop, &watch_->timer) != 0) return;
+    Adopt(reinterpret_cast<uv_handle_t*>(&watch_->timer));
     watch_->timer_initialised = true;
-    watch_->open_handles++;
-    if (!loop_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&watch_->timer));
   }
   if (uv_timer_start(&watch_->timer, OnRested, coalesce_ms_, 0) != 0) return;  // then read at once
   resting_ = true;

@@ -80,6 +80,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   void UpdatePoll();
   void CloseNow();
   void Rest();
+  uv_loop_t* EventLoop();
+  void Adopt(uv_handle_t* handle);
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnRested(uv_timer_t* timer);
   friend struct Watch;
