@@ -105,6 +105,12 @@ export interface PacketContext {
    * SOCK_RAW packet socket). Without it such loads fail.
    */
   linkOffset?: number;
+  /**
+   * skb->len, what `ld len` (tcpdump's `len`, `less`, `greater`) reads: the packet's length when
+   * the kernel ran the filter. Give it when `packet` holds only the captured start of a longer
+   * packet; default `packet.length`. Loads past the end of `packet` still fail.
+   */
+  length?: number;
 }
 
 /**
@@ -238,7 +244,7 @@ export function run(program: Program, packet: Uint8Array, options: RunOptions = 
         const mode = code & 0xe0;
         let value: number | undefined;
         if (mode === BPF_IMM) value = k;
-        else if (mode === BPF_LEN) value = packet.length;
+        else if (mode === BPF_LEN) value = (options.length ?? packet.length) >>> 0;
         else if (mode === BPF_MEM) value = mem[k & 15] as number;
         else if (mode === BPF_ABS && !toX) {
           const anc = (k | 0) - SKF_AD_OFF;

@@ -51,14 +51,40 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     this.#handle.onMessages = (data, meta, aux) => this.#onMessages(data, meta, aux);
     this.#handle.onWritable = () => this.#flushSends();
     this.#handle.onError = (error) => this.#onError(error);
-    // Reading starts with the first 'message' listener or loop, so nothing is read (and lost)
-    // before anyone listens: until then datagrams wait in the kernel's queue.
-    this.on('newListener', (event) => {
-      if (event === 'message') queueMicrotask(() => this.#startOrResume());
-    });
-    this.on('removeListener', (event) => {
-      if (event === 'message') this.#pauseIfIdle();
-    });
+    this.#watchListeners();
+  }
+
+  // Reading starts with the first reading listener or loop, so nothing is read (and lost) before
+  // anyone listens: until then datagrams wait in the kernel's queue.
+  readonly #onNewListener = (event: string | symbol): void => {
+    if (this.readsEvent(event)) queueMicrotask(() => this.#startOrResume());
+  };
+  readonly #onRemoveListener = (event: string | symbol): void => {
+    if (this.readsEvent(event)) this.#pauseIfIdle();
+  };
+
+  #watchListeners(): void {
+    if (!this.listeners('newListener').includes(this.#onNewListener)) this.on('newListener', this.#onNewListener);
+    if (!this.listeners('removeListener').includes(this.#onRemoveListener)) {
+      this.on('removeListener', this.#onRemoveListener);
+    }
+  }
+
+  /** Whether listeners of `event` consume received data (default: 'message'). */
+  protected readsEvent(event: string | symbol): boolean {
+    return event === 'message';
+  }
+
+  /**
+   * EventEmitter's removeAllListeners(), keeping the socket's own bookkeeping: reading pauses when
+   * nobody is left to read, and starts again with the next listener.
+   */
+  override removeAllListeners(event?: string | symbol): this {
+    if (event === undefined) super.removeAllListeners();
+    else super.removeAllListeners(event);
+    this.#watchListeners();
+    this.#pauseIfIdle();
+    return this;
   }
 
   /** The descriptor, for socket options; -1 after close(). */

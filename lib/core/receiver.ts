@@ -2,6 +2,7 @@
 // 'message' events and typed async iterators, with backpressure: when an iterator's consumer
 // falls behind by `highWaterMark` items, the native reader stops polling and the kernel queues
 // (and, when its buffer is full, counts drops) instead of JS memory growing without bound.
+import { invalidArgType, outOfRange } from '../errors.js';
 import { MessageQueue } from './message-queue.js';
 
 /**
@@ -93,23 +94,22 @@ export class Receiver<T> {
 
   /** A new loop; `onEmpty` runs when the last loop ends (the socket may stop reading). */
   iterate(options: IterateOptions = {}, onEmpty: () => void = () => {}): AsyncIterableIterator<T> {
+    const { highWaterMark, signal } = checkIterateOptions(options);
     const consumer: Consumer<T> = {
       queue: new MessageQueue<T>(),
-      highWaterMark: options.highWaterMark ?? 4096,
+      highWaterMark,
       wake: null,
       error: undefined,
       done: false,
     };
-    const { signal } = options;
     const remove = () => {
       if (!this.#consumers.delete(consumer)) return;
       consumer.queue.clear();
       signal?.removeEventListener('abort', onAbort);
-      if (this.#consumers.size === 0) {
-        onEmpty();
-      } else {
-        this.#maybeResume();
-      }
+      // The ended loop may be the one that paused the source: resume for whoever else reads
+      // ('packet' listeners, other loops); onEmpty pauses again if nobody does.
+      this.#maybeResume();
+      if (this.#consumers.size === 0) onEmpty();
     };
     const onAbort = () => {
       // An abort ends the loop now: what is still queued for it is dropped with it.
@@ -157,4 +157,17 @@ export class Receiver<T> {
     if (this.#paused) this.#maybeResume();
     return iterator;
   }
+}
+
+function checkIterateOptions(options: IterateOptions): { highWaterMark: number; signal: AbortSignal | undefined } {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const { highWaterMark = 4096, signal } = options;
+  if (typeof highWaterMark !== 'number') throw invalidArgType('options.highWaterMark', 'a number', highWaterMark);
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
+    throw outOfRange('options.highWaterMark', 'an integer >= 1', highWaterMark);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an AbortSignal', signal);
+  }
+  return { highWaterMark, signal };
 }

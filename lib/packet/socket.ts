@@ -260,12 +260,10 @@ export class PacketSocket extends DatagramSocket<Packet> {
       },
     };
     if (this.interfaceName !== null) names.set(this.interfaceIndex, this.interfaceName);
-    this.on('newListener', (event) => {
-      if (event === 'packet' || event === 'batch') queueMicrotask(() => this.resumeReading());
-    });
-    this.on('removeListener', (event) => {
-      if (event === 'packet' || event === 'batch') this.pauseIfIdle();
-    });
+  }
+
+  protected override readsEvent(event: string | symbol): boolean {
+    return event === 'message' || event === 'packet' || event === 'batch';
   }
 
   protected override get metaStride(): number {
@@ -291,36 +289,72 @@ export class PacketSocket extends DatagramSocket<Packet> {
     const bytes = typeof dataLength === 'number' ? data.subarray(0, dataLength) : data;
     let batch = new PacketBatch(bytes, meta, this.#context, this.#reusesMemory);
     if (this.#staleExpected) batch = this.#recheck(batch);
-    if (batch.length === 0) return true;
-    this.#stats.delivered += batch.length;
-    const generation = this.#generation;
+    const total = batch.length;
+    if (total === 0) return true;
+    // A callback may replace the filter in the middle of a batch: every consumer after that gets
+    // only the packets the new program passes (#refilter). A packet counts as delivered when some
+    // consumer got it; the first consumer gets the most, so the tally is a maximum.
+    let generation = this.#generation;
+    let delivered = 0;
     let room = true;
-    if (this.listenerCount('batch') > 0) this.emit('batch', batch);
-    if (this.closed) return false;
-    // Borrowed memory (ring.reuseBatchMemory) is overwritten by the next batch: everything that
-    // outlives this call (loops, Packet objects) gets a copy.
-    if (
-      batch.borrowed &&
-      (this.#batches.size > 0 ||
-        this.listenerCount('packet') > 0 ||
-        this.listenerCount('message') > 0 ||
-        this.loopCount > 0)
-    ) {
-      batch = batch.copy();
-    }
-    if (this.#batches.size > 0 && !this.#batches.push(batch)) room = false;
-    const packetListeners = this.listenerCount('packet') > 0;
-    if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
-      for (let i = 0; i < batch.length; i++) {
-        // A callback replaced the filter: the rest of this batch was captured under the old one.
-        if (this.#generation !== generation && !this.#passes(batch, i)) continue;
-        const packet = new Packet(batch, i);
-        if (packetListeners) this.emit('packet', packet);
-        if (!this.deliverMessage(packet)) room = false;
-        if (this.closed) return false;
+    try {
+      if (this.listenerCount('batch') > 0) {
+        for (const listener of this.rawListeners('batch')) {
+          if (this.#generation !== generation) {
+            batch = this.#refilter(batch, 0);
+            generation = this.#generation;
+          }
+          if (batch.length === 0) return true;
+          delivered = Math.max(delivered, batch.length);
+          Reflect.apply(listener, this, [batch]);
+          if (this.closed) return false;
+        }
       }
+      if (this.#generation !== generation) {
+        batch = this.#refilter(batch, 0);
+        generation = this.#generation;
+      }
+      if (batch.length === 0) return true;
+      // Borrowed memory (ring.reuseBatchMemory) is overwritten by the next batch: everything that
+      // outlives this call (loops, Packet objects) gets a copy.
+      if (
+        batch.borrowed &&
+        (this.#batches.size > 0 ||
+          this.listenerCount('packet') > 0 ||
+          this.listenerCount('message') > 0 ||
+          this.loopCount > 0)
+      ) {
+        batch = batch.copy();
+      }
+      if (this.#batches.size > 0) {
+        delivered = Math.max(delivered, batch.length);
+        if (!this.#batches.push(batch)) room = false;
+      }
+      const packetListeners = this.listenerCount('packet') > 0;
+      if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
+        let sent = 0;
+        let i = 0;
+        while (i < batch.length) {
+          if (this.#generation !== generation) {
+            // A callback replaced the filter: the rest of this batch was captured under the old one.
+            batch = this.#refilter(batch, i);
+            generation = this.#generation;
+            i = 0;
+            continue;
+          }
+          const packet = new Packet(batch, i);
+          i++;
+          delivered = Math.max(delivered, ++sent);
+          if (packetListeners) this.emit('packet', packet);
+          if (!this.deliverMessage(packet)) room = false;
+          if (this.closed) return false;
+        }
+      }
+      return room;
+    } finally {
+      this.#stats.delivered += delivered;
+      this.#stats.discarded += total - delivered;
     }
-    return room;
   }
 
   /** Drops (and counts) the stale packets the current filter rejects. */
@@ -329,7 +363,16 @@ export class PacketSocket extends DatagramSocket<Packet> {
     let stale = false;
     for (let i = 0; i < batch.length; i++) {
       stale = batch.stale(i);
-      if (!stale || this.#passes(batch, i)) keep.push(i);
+      if (!stale) {
+        keep.push(i);
+        continue;
+      }
+      // Nobody has seen this batch yet: trimming it in place is safe.
+      const verdict = this.#verdict(batch, i);
+      if (verdict > 0) {
+        batch.trim(i, verdict);
+        keep.push(i);
+      }
     }
     // Blocks are handed over in order: once a batch ends with a fresh packet, the stale ones are past.
     if (!stale) this.#staleExpected = false;
@@ -339,20 +382,41 @@ export class PacketSocket extends DatagramSocket<Packet> {
   }
 
   /**
-   * Runs the current filter over packet i in user space (lib/bpf vm) with the metadata the
-   * kernel reported; trims the packet when the program keeps fewer bytes. When the program needs
-   * facts the metadata lacks (mark, CPU, hash, random), the packet is dropped: never delivered
-   * unless it is known to pass.
+   * The packets of `batch` from index `from` on that the current filter passes, as a new batch
+   * (the old one may be held by a consumer that got it before the filter changed).
    */
-  #passes(batch: PacketBatch, i: number): boolean {
+  #refilter(batch: PacketBatch, from: number): PacketBatch {
+    const keep: number[] = [];
+    const lengths: number[] = [];
+    for (let i = from; i < batch.length; i++) {
+      const verdict = this.#verdict(batch, i);
+      if (verdict > 0) {
+        keep.push(i);
+        lengths.push(verdict);
+      }
+    }
+    const kept = batch.select(keep);
+    for (let j = 0; j < lengths.length; j++) kept.trim(j, lengths[j] as number);
+    return kept;
+  }
+
+  /**
+   * Runs the current filter over packet i in user space (lib/bpf vm) with the metadata the
+   * kernel reported and returns its verdict: the bytes to keep, 0 to drop. When the program
+   * needs facts the metadata lacks (mark, CPU, hash, random), or bytes past the captured ones
+   * (a snap length cut them), the verdict is 0: a packet is never delivered unless it is known
+   * to pass.
+   */
+  #verdict(batch: PacketBatch, i: number): number {
     const program = this.#filter;
-    if (program === null) return true;
-    if (!this.#recheckable) return false;
-    let keep: number;
+    if (program === null) return batch.capturedLength(i);
+    if (!this.#recheckable) return 0;
     try {
       const vlan = batch.vlan(i);
-      keep = runFilter(program, batch.data(i), {
+      return runFilter(program, batch.data(i), {
         validate: false,
+        // `len` is the packet's length when the kernel ran the filter, not what was captured.
+        length: batch.originalLength(i),
         protocol: batch.protocol(i),
         pktType: batch.packetTypeCode(i),
         ifIndex: batch.interfaceIndex(i),
@@ -365,11 +429,8 @@ export class PacketSocket extends DatagramSocket<Packet> {
         ...(this.mode === 'raw' ? { linkOffset: 0 } : {}),
       });
     } catch {
-      keep = 0;
+      return 0;
     }
-    if (keep === 0) return false;
-    batch.trim(i, keep);
-    return true;
   }
 
   // --- receiving -------------------------------------------------------------------------------
@@ -389,7 +450,10 @@ export class PacketSocket extends DatagramSocket<Packet> {
    */
   batches(options: IterateOptions = {}): AsyncIterableIterator<PacketBatch> {
     if (this.closed) throw socketClosed();
-    const iterator = this.#batches.iterate({ highWaterMark: 4, ...options }, () => this.pauseIfIdle());
+    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    const iterator = this.#batches.iterate({ ...options, highWaterMark: options.highWaterMark ?? 4 }, () =>
+      this.pauseIfIdle(),
+    );
     this.resumeReading();
     return iterator;
   }
@@ -413,15 +477,23 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * under the old program are re-checked in user space with the new one (lib/bpf vm); with
    * recvmmsg, what was queued is discarded. Both count in `stats().discarded`.
    *
-   * Packets already queued for a `for await` loop before the call were delivered under the old
-   * program and stay queued.
-   * @throws EPERM when the filter is locked; BpfValidationError for a program the kernel refuses.
+   * Called from a callback in the middle of a batch, it applies to the rest of that batch too:
+   * later listeners, loops and packets get only what the new program passes. Packets already
+   * queued for a `for await` loop before the call were delivered under the old program and stay
+   * queued. The re-check sees what was captured: a program that reads past the snap length
+   * rejects those packets (`len` is the length on the wire, as in the kernel).
+   *
+   * When the kernel refuses the new program (ENOMEM: net.core.optmem_max) the previous one is
+   * attached again and the error thrown; with recvmmsg, what was queued is discarded all the same.
+   * @throws EPERM when the filter is locked; BpfValidationError for a program the validator refuses;
+   * the kernel's error (ENOMEM) for one it refuses.
    * @example socket.setFilter(bpf.compile('tcp port 443'))
    */
   setFilter(program: FilterProgram | null): void {
     const handle = this.handle;
     const next = program === null ? null : checkProgram(program);
     const fd = handle.fd;
+    const previous = this.#filter;
     attachProgram(fd, DROP_ALL);
     if (this.receiveMode === 'ring') {
       // Blocks the kernel has handed over, the one it is filling, and one more for a packet that
@@ -431,12 +503,37 @@ export class PacketSocket extends DatagramSocket<Packet> {
     } else {
       this.#stats.discarded += handle.drain();
     }
+    try {
+      if (next === null) {
+        detachProgram(fd);
+      } else {
+        attachProgram(fd, next);
+      }
+    } catch (error) {
+      // The kernel refused the new program (e.g. ENOMEM: net.core.optmem_max): put the previous
+      // one back, so the socket neither goes silent under drop-all nor claims a filter it lacks.
+      // What was marked stale is re-checked against the previous program, which it passed.
+      this.#restore(fd, previous, error);
+      throw error;
+    }
     this.#setProgram(next);
     this.#generation++;
-    if (next === null) {
-      detachProgram(fd);
-    } else {
-      attachProgram(fd, next);
+  }
+
+  #restore(fd: number, previous: FilterProgram | null, cause: unknown): void {
+    try {
+      if (previous === null) detachProgram(fd);
+      else attachProgram(fd, previous);
+    } catch (error) {
+      // Drop-all stays attached (never deliver what no program passed): say so.
+      this.#setProgram(DROP_ALL);
+      this.#generation++;
+      throw Object.assign(
+        new Error('setFilter failed and the previous filter could not be restored: the socket now drops every packet', {
+          cause: error,
+        }),
+        { code: 'ERR_RAWSOCK_FILTER_LOST', filterError: cause },
+      );
     }
   }
 

@@ -15,11 +15,12 @@ export interface PacketSocketStats {
   dropped: number;
   /** Times the ring was full and the kernel froze it (tp_freeze_q_cnt; TPACKET_V3 only). */
   ringFull: number;
-  /** Packets handed to JS (events, loops or batches). */
+  /** Packets handed to JS (events, loops or batches); each counts once, however many consumers got it. */
   delivered: number;
   /**
-   * Packets thrown away by a filter replacement: queued under the old program and drained, or
-   * re-checked against the new one and failed.
+   * Packets read but handed to nobody: queued under a replaced filter and drained, or re-checked
+   * against the new one and failed (also when a callback replaced the filter in the middle of a
+   * batch), or left in a batch when a callback closed the socket.
    */
   discarded: number;
 }

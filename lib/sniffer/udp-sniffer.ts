@@ -154,10 +154,20 @@ export class UdpSniffer extends EventEmitter {
       resume?.();
     });
     socket.on('error', (error) => this.emit('error', error));
-    // Reading starts with the first 'datagram' listener or loop; until then the kernel queues.
-    this.on('newListener', (event) => {
-      if (event === 'datagram') queueMicrotask(() => this.#pump());
-    });
+    this.on('newListener', this.#onNewListener);
+  }
+
+  // Reading starts with the first 'datagram' listener or loop; until then the kernel queues.
+  readonly #onNewListener = (event: string | symbol): void => {
+    if (event === 'datagram') queueMicrotask(() => this.#pump());
+  };
+
+  /** EventEmitter's removeAllListeners(), keeping the hook that starts reading for the next listener. */
+  override removeAllListeners(event?: string | symbol): this {
+    if (event === undefined) super.removeAllListeners();
+    else super.removeAllListeners(event);
+    if (!this.listeners('newListener').includes(this.#onNewListener)) this.on('newListener', this.#onNewListener);
+    return this;
   }
 
   /**
