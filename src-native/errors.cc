@@ -34,6 +34,12 @@ Napi::RangeError ArgRangeError(Napi::Env env, const char* what) {
   return error;
 }
 
+Napi::TypeError ArgValueError(Napi::Env env, const char* what) {
+  Napi::TypeError error = Napi::TypeError::New(env, what);
+  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
+  return error;
+}
+
 int FdArg(const Napi::CallbackInfo& info, size_t index) {
   Napi::Value value = info[index];
   if (!value.IsNumber()) throw ArgTypeError(info.Env(), "file descriptor must be a number");

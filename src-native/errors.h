@@ -12,6 +12,7 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall);
 // Argument errors thrown before any system call, with Node's codes.
 Napi::TypeError ArgTypeError(Napi::Env env, const char* what);
 Napi::RangeError ArgRangeError(Napi::Env env, const char* what);
+Napi::TypeError ArgValueError(Napi::Env env, const char* what);  // right type, meaningless value
 
 // Reads a file descriptor argument: a non-negative integer.
 int FdArg(const Napi::CallbackInfo& info, size_t index);

@@ -57,7 +57,8 @@ export function checkFanout(value: unknown): Required<FanoutOptions> {
     throw outOfRange('fanout.group', '>= 0 and <= 65535', options.group);
   }
   const mode = options.mode ?? 'hash';
-  if (!(mode in MODES)) {
+  // Own keys only: `in` would accept 'constructor', 'toString'... from Object.prototype.
+  if (typeof mode !== 'string' || !Object.hasOwn(MODES, mode)) {
     throw invalidArgValue('fanout.mode', `must be one of ${Object.keys(MODES).join(', ')}`, mode);
   }
   return { group: options.group, mode, defrag: options.defrag === true, rollover: options.rollover === true };

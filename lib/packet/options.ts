@@ -175,20 +175,34 @@ function checkBoolean(name: string, value: unknown): boolean {
 export function resolveProtocol(value: unknown, name = 'protocol'): number {
   if (value === undefined) return PROTOCOLS.all;
   if (typeof value === 'string') {
-    const number = PROTOCOLS[value.toLowerCase() as ProtocolName];
-    if (number === undefined) {
+    // Own keys only: 'constructor' or '__proto__' would otherwise reach Object.prototype.
+    const key = value.toLowerCase();
+    if (!Object.hasOwn(PROTOCOLS, key)) {
       throw invalidArgValue(name, `must be an EtherType number or one of ${Object.keys(PROTOCOLS).join(', ')}`, value);
     }
-    return number;
+    return PROTOCOLS[key as ProtocolName];
   }
   if (typeof value !== 'number') throw invalidArgType(name, 'a number or a protocol name', value);
   // packet(7): protocol 0 means "receive nothing", which is never what a caller asks for.
   return checkInteger(name, value, 1, 0xffff);
 }
 
+/** IFNAMSIZ: an interface name is at most 15 bytes plus its terminating NUL. */
+const IFNAMSIZ = 16;
+
+/** Checks an interface name the way the kernel reads it: a C string of 1..IFNAMSIZ-1 bytes. */
+function checkInterfaceName(value: string): string {
+  // C would stop at the NUL: 'lo\0junk' would bind to lo and be reported under the whole name.
+  if (value.includes('\0')) throw invalidArgValue('interface', 'must not contain NUL bytes', value);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes < 1 || bytes > IFNAMSIZ - 1) throw outOfRange('interface', `1 to ${IFNAMSIZ - 1} bytes long`, value);
+  return value;
+}
+
 /** Interface index and name from a name or an index; 0/null for every interface. */
 export function resolveInterface(value: unknown): { index: number; name: string | null } {
   if (value === undefined || value === null) return { index: 0, name: null };
+  if (typeof value === 'string') checkInterfaceName(value);
   try {
     if (typeof value === 'string') return { index: native.ifNameToIndex(value), name: value };
     if (typeof value === 'number') {
