@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
+import { ensureHook } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 
@@ -64,10 +65,8 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   };
 
   #watchListeners(): void {
-    if (!this.listeners('newListener').includes(this.#onNewListener)) this.on('newListener', this.#onNewListener);
-    if (!this.listeners('removeListener').includes(this.#onRemoveListener)) {
-      this.on('removeListener', this.#onRemoveListener);
-    }
+    ensureHook(this, 'newListener', this.#onNewListener);
+    ensureHook(this, 'removeListener', this.#onRemoveListener);
   }
 
   /** Whether listeners of `event` consume received data (default: 'message'). */

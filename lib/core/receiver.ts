@@ -92,9 +92,16 @@ export class Receiver<T> {
     this.#resume();
   }
 
-  /** A new loop; `onEmpty` runs when the last loop ends (the socket may stop reading). */
-  iterate(options: IterateOptions = {}, onEmpty: () => void = () => {}): AsyncIterableIterator<T> {
-    const { highWaterMark, signal } = checkIterateOptions(options);
+  /**
+   * A new loop; `onEmpty` runs when the last loop ends (the socket may stop reading);
+   * `defaultHighWaterMark` applies when the options give none.
+   */
+  iterate(
+    options: IterateOptions = {},
+    onEmpty: () => void = () => {},
+    defaultHighWaterMark = 4096,
+  ): AsyncIterableIterator<T> {
+    const { highWaterMark, signal } = checkIterateOptions(options, defaultHighWaterMark);
     const consumer: Consumer<T> = {
       queue: new MessageQueue<T>(),
       highWaterMark,
@@ -159,9 +166,12 @@ export class Receiver<T> {
   }
 }
 
-function checkIterateOptions(options: IterateOptions): { highWaterMark: number; signal: AbortSignal | undefined } {
+function checkIterateOptions(
+  options: IterateOptions,
+  defaultHighWaterMark: number,
+): { highWaterMark: number; signal: AbortSignal | undefined } {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const { highWaterMark = 4096, signal } = options;
+  const { highWaterMark = defaultHighWaterMark, signal } = options;
   if (typeof highWaterMark !== 'number') throw invalidArgType('options.highWaterMark', 'a number', highWaterMark);
   if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
     throw outOfRange('options.highWaterMark', 'an integer >= 1', highWaterMark);

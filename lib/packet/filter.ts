@@ -60,6 +60,12 @@ export function detachProgram(fd: number): boolean {
   }
 }
 
+/** Attaches `program`, or detaches whatever is attached when it is null. */
+export function installProgram(fd: number, program: FilterProgram | null): void {
+  if (program === null) detachProgram(fd);
+  else attachProgram(fd, program);
+}
+
 /** SO_LOCK_FILTER: from now on attach, detach and unlock fail with EPERM, for the socket's life. */
 export function lockProgram(fd: number): void {
   native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_LOCK_FILTER, 1);

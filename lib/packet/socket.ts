@@ -12,8 +12,8 @@ import {
   attachProgram,
   checkProgram,
   DROP_ALL,
-  detachProgram,
   type FilterProgram,
+  installProgram,
   lockProgram,
   readProgram,
 } from './filter.js';
@@ -213,12 +213,9 @@ export class PacketSocket extends DatagramSocket<Packet> {
           constants.PACKET_FANOUT,
           fanoutValue(options.fanout, options.ignoreOutgoing),
         );
-        if (options.filter) {
-          attachProgram(fd, options.filter);
-          this.#setProgram(options.filter);
-        } else {
-          detachProgram(fd);
-        }
+        // The member's own program replaces its drop-all (none: every packet of its share).
+        installProgram(fd, options.filter ?? null);
+        this.#setProgram(options.filter ?? null);
       }
       if (options.lockFilter) {
         lockProgram(fd);
@@ -292,28 +289,30 @@ export class PacketSocket extends DatagramSocket<Packet> {
     const total = batch.length;
     if (total === 0) return true;
     // A callback may replace the filter in the middle of a batch: every consumer after that gets
-    // only the packets the new program passes (#refilter). A packet counts as delivered when some
-    // consumer got it; the first consumer gets the most, so the tally is a maximum.
+    // only the packets the new program passes. A packet counts as delivered when some consumer
+    // got it; the first consumer gets the most, so the tally is a maximum.
     let generation = this.#generation;
+    /** Re-checks the packets from `from` on if the filter changed since; true when it did. */
+    const refilter = (from: number): boolean => {
+      if (this.#generation === generation) return false;
+      batch = this.#refilter(batch, from);
+      generation = this.#generation;
+      return true;
+    };
     let delivered = 0;
+    let sent = 0;
     let room = true;
     try {
       if (this.listenerCount('batch') > 0) {
         for (const listener of this.rawListeners('batch')) {
-          if (this.#generation !== generation) {
-            batch = this.#refilter(batch, 0);
-            generation = this.#generation;
-          }
+          refilter(0);
           if (batch.length === 0) return true;
           delivered = Math.max(delivered, batch.length);
           Reflect.apply(listener, this, [batch]);
           if (this.closed) return false;
         }
       }
-      if (this.#generation !== generation) {
-        batch = this.#refilter(batch, 0);
-        generation = this.#generation;
-      }
+      refilter(0);
       if (batch.length === 0) return true;
       // Borrowed memory (ring.reuseBatchMemory) is overwritten by the next batch: everything that
       // outlives this call (loops, Packet objects) gets a copy.
@@ -332,19 +331,14 @@ export class PacketSocket extends DatagramSocket<Packet> {
       }
       const packetListeners = this.listenerCount('packet') > 0;
       if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
-        let sent = 0;
-        let i = 0;
-        while (i < batch.length) {
-          if (this.#generation !== generation) {
-            // A callback replaced the filter: the rest of this batch was captured under the old one.
-            batch = this.#refilter(batch, i);
-            generation = this.#generation;
+        for (let i = 0; i < batch.length; i++) {
+          // A callback replaced the filter: the rest of this batch was captured under the old one.
+          if (refilter(i)) {
             i = 0;
-            continue;
+            if (batch.length === 0) break;
           }
           const packet = new Packet(batch, i);
-          i++;
-          delivered = Math.max(delivered, ++sent);
+          sent++;
           if (packetListeners) this.emit('packet', packet);
           if (!this.deliverMessage(packet)) room = false;
           if (this.closed) return false;
@@ -352,6 +346,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
       }
       return room;
     } finally {
+      delivered = Math.max(delivered, sent);
       this.#stats.delivered += delivered;
       this.#stats.discarded += total - delivered;
     }
@@ -450,10 +445,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
    */
   batches(options: IterateOptions = {}): AsyncIterableIterator<PacketBatch> {
     if (this.closed) throw socketClosed();
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-    const iterator = this.#batches.iterate({ ...options, highWaterMark: options.highWaterMark ?? 4 }, () =>
-      this.pauseIfIdle(),
-    );
+    const iterator = this.#batches.iterate(options, () => this.pauseIfIdle(), 4);
     this.resumeReading();
     return iterator;
   }
@@ -504,11 +496,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
       this.#stats.discarded += handle.drain();
     }
     try {
-      if (next === null) {
-        detachProgram(fd);
-      } else {
-        attachProgram(fd, next);
-      }
+      installProgram(fd, next);
     } catch (error) {
       // The kernel refused the new program (e.g. ENOMEM: net.core.optmem_max): put the previous
       // one back, so the socket neither goes silent under drop-all nor claims a filter it lacks.
@@ -522,8 +510,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
 
   #restore(fd: number, previous: FilterProgram | null, cause: unknown): void {
     try {
-      if (previous === null) detachProgram(fd);
-      else attachProgram(fd, previous);
+      installProgram(fd, previous);
     } catch (error) {
       // Drop-all stays attached (never deliver what no program passed): say so.
       this.#setProgram(DROP_ALL);

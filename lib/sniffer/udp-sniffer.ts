@@ -4,12 +4,14 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
+import { ensureHook } from '../core/listener-hooks.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { checkPort } from '../core/sockaddr.js';
 import { decodePacket } from '../decode/packet.js';
 import { invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
 import { native } from '../native.js';
 import type { PacketBatch } from '../packet/batch.js';
+import { resolveInterface } from '../packet/options.js';
 import { PacketSocket } from '../packet/socket.js';
 import type { PacketSocketStats } from '../packet/stats.js';
 import { type HeldPort, holdUdpPort } from './hold-port.js';
@@ -154,7 +156,7 @@ export class UdpSniffer extends EventEmitter {
       resume?.();
     });
     socket.on('error', (error) => this.emit('error', error));
-    this.on('newListener', this.#onNewListener);
+    ensureHook(this, 'newListener', this.#onNewListener);
   }
 
   // Reading starts with the first 'datagram' listener or loop; until then the kernel queues.
@@ -166,7 +168,7 @@ export class UdpSniffer extends EventEmitter {
   override removeAllListeners(event?: string | symbol): this {
     if (event === undefined) super.removeAllListeners();
     else super.removeAllListeners(event);
-    if (!this.listeners('newListener').includes(this.#onNewListener)) this.on('newListener', this.#onNewListener);
+    ensureHook(this, 'newListener', this.#onNewListener);
     return this;
   }
 
@@ -177,8 +179,7 @@ export class UdpSniffer extends EventEmitter {
   static open(options: UdpSnifferOptions): UdpSniffer {
     const o = checkOptions(options);
     const loopbacks = loopbackIndexes();
-    const index =
-      o.interface === undefined ? 0 : typeof o.interface === 'number' ? o.interface : native.ifNameToIndex(o.interface);
+    const index = resolveInterface(o.interface).index;
     const boundToLoopback = index !== 0 && loopbacks.includes(index);
     const filter = sniffFilter(o, boundToLoopback, loopbacks).toProgram({ framing: 'cooked', snaplen: 262144 });
     const socket = PacketSocket.open({
