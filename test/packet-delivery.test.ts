@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compile } from '../lib/bpf/compile.js';
-import { PacketSocket } from '../lib/packet/index.js';
+import { PacketSocket, type PacketSocketOptions } from '../lib/packet/index.js';
 import { UdpSniffer } from '../lib/sniffer/udp-sniffer.js';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
 import { runInFreshNetns, tsxNode } from './helpers/netns.js';
@@ -23,6 +23,19 @@ const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const close of cleanup.splice(0)) close();
 });
+
+/** A packet socket on lo capturing `filter` (ring as above), closed after the test; `options` override. */
+function capture(filter: string, options: PacketSocketOptions = {}): PacketSocket {
+  const socket = PacketSocket.open({
+    interface: 'lo',
+    filter: compile(filter),
+    ignoreOutgoing: true,
+    ring,
+    ...options,
+  });
+  cleanup.push(() => socket.close());
+  return socket;
+}
 
 async function boundPort(): Promise<number> {
   const socket = dgram.createSocket('udp4');
@@ -47,13 +60,7 @@ async function sendTo(ports: number[], count: number, payload: Buffer | string =
 /** A socket on lo that captured `count` datagrams alternating between ports A and B, not yet read. */
 async function queuedAlternating(count: number, options: { ring?: typeof ring | false } = {}) {
   const [a, b] = [await boundPort(), await boundPort()];
-  const socket = PacketSocket.open({
-    interface: 'lo',
-    filter: compile(`udp dst port ${a} or udp dst port ${b}`),
-    ignoreOutgoing: true,
-    ring: options.ring ?? ring,
-  });
-  cleanup.push(() => socket.close());
+  const socket = capture(`udp dst port ${a} or udp dst port ${b}`, { ring: options.ring ?? ring });
   await sendTo([a, b], count);
   expect(await waitUntil(() => socket.stats().received >= count)).toBe(true);
   const letter = (frame: Buffer) => (dstPort(frame) === a ? 'A' : 'B');
@@ -117,14 +124,7 @@ describe('the re-check of packets captured under the previous filter', () => {
   // 542-byte frames captured with a 64-byte snap length: `len` must be 542, not 64.
   async function recheckLength(expression: (port: number) => string) {
     const port = await boundPort();
-    const socket = PacketSocket.open({
-      interface: 'lo',
-      filter: compile(`udp dst port ${port}`),
-      ignoreOutgoing: true,
-      snapLength: 64,
-      ring,
-    });
-    cleanup.push(() => socket.close());
+    const socket = capture(`udp dst port ${port}`, { snapLength: 64 });
     await sendTo([port], 10, Buffer.alloc(500));
     expect(await waitUntil(() => socket.stats().received >= 10)).toBe(true);
     socket.setFilter(compile(expression(port)));
@@ -170,13 +170,7 @@ describe('a filter the kernel refuses', () => {
 describe('consumers that remain keep receiving', () => {
   it('when a for await loop that paused reading ends', async () => {
     const port = await boundPort();
-    const socket = PacketSocket.open({
-      interface: 'lo',
-      filter: compile(`udp dst port ${port}`),
-      ignoreOutgoing: true,
-      ring,
-    });
-    cleanup.push(() => socket.close());
+    const socket = capture(`udp dst port ${port}`);
     let events = 0;
     socket.on('packet', () => events++);
     const loop = socket.packets({ highWaterMark: 1 });
@@ -191,13 +185,7 @@ describe('consumers that remain keep receiving', () => {
   // Each socket reads (and pauses once its listeners are gone) before removeAllListeners().
   it('after removeAllListeners(), for the next listener (packet socket, UDP-Lite, sniffer)', async () => {
     const port = await boundPort();
-    const socket = PacketSocket.open({
-      interface: 'lo',
-      filter: compile(`udp dst port ${port}`),
-      ignoreOutgoing: true,
-      ring,
-    });
-    cleanup.push(() => socket.close());
+    const socket = capture(`udp dst port ${port}`);
     let first = 0;
     socket.on('packet', () => first++);
     await sendTo([port], 5);
@@ -239,13 +227,7 @@ describe('consumers that remain keep receiving', () => {
 
   it("after removeAllListeners('newListener'), keeping the user's own removeListener listener", async () => {
     const port = await boundPort();
-    const socket = PacketSocket.open({
-      interface: 'lo',
-      filter: compile(`udp dst port ${port}`),
-      ignoreOutgoing: true,
-      ring,
-    });
-    cleanup.push(() => socket.close());
+    const socket = capture(`udp dst port ${port}`);
     const mine = () => {};
     socket.on('removeListener', mine);
     socket.removeAllListeners('newListener');
