@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < sizeof(tpacket_block_desc)) Check(malformed && visited == 0);
   // RING_FUZZ_VERBOSE=1 (with -runs=0 over the seed corpus) shows that the seeds are well formed.
   static const bool verbose = std::getenv("RING_FUZZ_VERBOSE") != nullptr;
-  if (verbose) std::fprintf(stderr, "ring_block_fuzzer: %zu bytes, %zu packets, malformed=%d\n", size, visited, malformed);
+  if (verbose)
+    std::fprintf(stderr, "ring_block_fuzzer: %zu bytes, %zu packets, malformed=%d\n", size, visited, malformed);
   // Keep `sum` observable so the reads are not optimised away.
   if (sum == 0xdeadbeefcafef00dULL) std::abort();
   return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and examples use as real peers: iproute2 (ip, ss),
 # util-linux (unshare, setpriv), tcpdump and libpcap (pcap-filter compiler), tshark, socat,
-# python3. Idempotent: installs only what is missing. Needs root (or sudo) for apt-get.
+# python3, and clang-format / clang-tidy for `npm run lint`. Idempotent: installs only what is
+# missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
 need=()
@@ -18,6 +19,8 @@ have fakeroot || need+=(fakeroot)
 have python3 || need+=(python3)
 have gcc || need+=(gcc)
 have valgrind || need+=(valgrind)
+have clang-format || need+=(clang-format)
+have clang-tidy || need+=(clang-tidy)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 
 if ((${#need[@]} == 0)); then

@@ -11,9 +11,8 @@ namespace rawsock {
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
   // libuv names and describes errors exactly as node:fs and node:net do (uv_err_name(-errno)).
   const char* name = uv_err_name(-err);
-  std::string code = (name != nullptr && std::string(name) != "Unknown system error")
-                         ? std::string(name)
-                         : "E" + std::to_string(err);
+  std::string code =
+      (name != nullptr && std::string(name) != "Unknown system error") ? std::string(name) : "E" + std::to_string(err);
   std::string message = code + ": " + uv_strerror(-err) + ", " + syscall;
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("errno", Napi::Number::New(env, -err));

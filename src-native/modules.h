@@ -4,12 +4,12 @@
 
 namespace rawsock {
 
-void InitErrors(Napi::Env env, Napi::Object exports);       // errors.cc
-void InitConstants(Napi::Env env, Napi::Object exports);    // constants.cc
-void InitSyscalls(Napi::Env env, Napi::Object exports);     // syscalls.cc
-void InitSockopt(Napi::Env env, Napi::Object exports);      // sockopt.cc
-void InitSocketHandle(Napi::Env env, Napi::Object exports); // socket_handle.cc
-void InitPacketRing(Napi::Env env, Napi::Object exports);   // packet_ring.cc
-void InitPcapCompile(Napi::Env env, Napi::Object exports);  // pcap_compile.cc
+void InitErrors(Napi::Env env, Napi::Object exports);        // errors.cc
+void InitConstants(Napi::Env env, Napi::Object exports);     // constants.cc
+void InitSyscalls(Napi::Env env, Napi::Object exports);      // syscalls.cc
+void InitSockopt(Napi::Env env, Napi::Object exports);       // sockopt.cc
+void InitSocketHandle(Napi::Env env, Napi::Object exports);  // socket_handle.cc
+void InitPacketRing(Napi::Env env, Napi::Object exports);    // packet_ring.cc
+void InitPcapCompile(Napi::Env env, Napi::Object exports);   // pcap_compile.cc
 
 }  // namespace rawsock

@@ -35,8 +35,8 @@ namespace rawsock {
 namespace {
 
 constexpr uint32_t kPacketMetaStride = 12;
-constexpr uint32_t kFlagVlan = 1;    // a VLAN tag was removed by the kernel (meta[8] holds it)
-constexpr uint32_t kFlagStale = 4;   // captured under a filter that has since been replaced
+constexpr uint32_t kFlagVlan = 1;   // a VLAN tag was removed by the kernel (meta[8] holds it)
+constexpr uint32_t kFlagStale = 4;  // captured under a filter that has since been replaced
 
 // Identifies PacketReader for Reader::As (its address is the id; the value is never read).
 constexpr char kPacketReaderType = 0;
@@ -53,7 +53,8 @@ struct PacketFields {
   bool stale;
 };
 
-inline __attribute__((always_inline)) void WriteMeta(uint32_t* m, uint32_t offset, const PacketFields& f, const sockaddr_ll& sll) {
+inline __attribute__((always_inline)) void WriteMeta(uint32_t* m, uint32_t offset, const PacketFields& f,
+                                                     const sockaddr_ll& sll) {
   // packet(7) / tpacket_rcv(): TP_STATUS_VLAN_VALID says a tag was stripped (a TCI of 0 is a
   // valid tag then); older kernels set only the TCI, so a non-zero TCI counts too (as libpcap).
   const bool vlan = (f.status & TP_STATUS_VLAN_VALID) != 0 || f.vlan_tci != 0;
@@ -95,10 +96,13 @@ class PacketReader : public Reader {
 
 class RingReader : public PacketReader {
  public:
-  RingReader(uint8_t* map, size_t block_size, unsigned block_count, uint32_t snaplen, unsigned batch_blocks,
-             bool reuse)
-      : map_(map), block_size_(block_size), block_count_(block_count), snaplen_(snaplen),
-        batch_blocks_(batch_blocks), reuse_(reuse) {}
+  RingReader(uint8_t* map, size_t block_size, unsigned block_count, uint32_t snaplen, unsigned batch_blocks, bool reuse)
+      : map_(map),
+        block_size_(block_size),
+        block_count_(block_count),
+        snaplen_(snaplen),
+        batch_blocks_(batch_blocks),
+        reuse_(reuse) {}
   ~RingReader() override { Release(); }
 
   void Release() override {
@@ -161,12 +165,13 @@ class RingReader : public PacketReader {
     } else {
       // Fresh memory per batch: size it exactly (a first walk), since every byte costs.
       for (unsigned b = 0; b < blocks; b++) {
-        WalkBlock(BlockAt((current_ + b) % block_count_), block_size_,
-                  [&](const RingPacket& p) {
-                    bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
-                    count++;
-                  },
-                  &malformed);
+        WalkBlock(
+            BlockAt((current_ + b) % block_count_), block_size_,
+            [&](const RingPacket& p) {
+              bytes += p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+              count++;
+            },
+            &malformed);
       }
     }
     // Offsets into the batch are uint32: a batch is at most batch_blocks_ blocks (checked in JS
@@ -201,18 +206,19 @@ class RingReader : public PacketReader {
       const unsigned index = (current_ + b) % block_count_;
       const bool stale = stale_blocks_ > 0;
       if (stale) stale_blocks_--;
-      WalkBlock(BlockAt(index), block_size_,
-                [&](const RingPacket& p) {
-                  const uint32_t captured = p.snaplen < snaplen_ ? p.snaplen : snaplen_;
-                  // The block did not change since the first pass (it is ours), but never trust it.
-                  if (written >= count || captured > bytes - at) return;
-                  std::memcpy(out + at, p.data, captured);
-                  PacketFields f{captured, p.len, p.sec, p.nsec, p.status, p.vlan_tci, p.vlan_tpid, p.net_offset, stale};
-                  WriteMeta(m + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
-                  at += captured;
-                  written++;
-                },
-                &malformed);
+      WalkBlock(
+          BlockAt(index), block_size_,
+          [&](const RingPacket& p) {
+            const uint32_t captured = p.snaplen < snaplen_ ? p.snaplen : snaplen_;
+            // The block did not change since the first pass (it is ours), but never trust it.
+            if (written >= count || captured > bytes - at) return;
+            std::memcpy(out + at, p.data, captured);
+            PacketFields f{captured, p.len, p.sec, p.nsec, p.status, p.vlan_tci, p.vlan_tpid, p.net_offset, stale};
+            WriteMeta(m + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
+            at += captured;
+            written++;
+          },
+          &malformed);
       if (malformed) malformed_blocks++;
       Return(index);
     }
@@ -242,8 +248,15 @@ class RingReader : public PacketReader {
 class MessagePacketReader : public PacketReader {
  public:
   MessagePacketReader(unsigned slots, size_t slot_size, uint32_t snaplen, unsigned budget)
-      : slots_(slots), slot_size_(slot_size), snaplen_(snaplen), budget_(budget), data_(slots * slot_size),
-        names_(slots), control_(slots * kControlSize), iov_(slots), msgs_(slots) {
+      : slots_(slots),
+        slot_size_(slot_size),
+        snaplen_(snaplen),
+        budget_(budget),
+        data_(slots * slot_size),
+        names_(slots),
+        control_(slots * kControlSize),
+        iov_(slots),
+        msgs_(slots) {
     for (unsigned i = 0; i < slots_; i++) {
       iov_[i].iov_base = data_.data() + i * slot_size_;
       iov_[i].iov_len = slot_size_;
@@ -259,7 +272,7 @@ class MessagePacketReader : public PacketReader {
   bool OnReadable(SocketHandle& handle) override {
     // MSG_TRUNC: packet(7) then reports the real length of a packet longer than the slot.
     return ReceiveRounds(handle, msgs_.data(), slots_, budget_, MSG_TRUNC, sizeof(sockaddr_ll), control_.data(),
-                  kControlSize, [&](unsigned count) { return DeliverBatch(handle, count); });
+                         kControlSize, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 
  private:
@@ -350,7 +363,8 @@ uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, ui
   if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
   double n = value.As<Napi::Number>().DoubleValue();
   if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what = std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    std::string what =
+        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
     throw ArgRangeError(options.Env(), what.c_str());
   }
   return static_cast<uint32_t>(n);
@@ -403,8 +417,8 @@ Napi::Value AttachRing(const Napi::CallbackInfo& info) {
     setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &none, sizeof(none));
     throw ErrnoError(env, err, "mmap");
   }
-  handle->SetReader(std::make_unique<RingReader>(static_cast<uint8_t*>(map), block_size, block_count, snaplen,
-                                                 batch_blocks, reuse));
+  handle->SetReader(
+      std::make_unique<RingReader>(static_cast<uint8_t*>(map), block_size, block_count, snaplen, batch_blocks, reuse));
   return env.Undefined();
 }
 

@@ -22,7 +22,7 @@ struct RingPacket {
   uint32_t len;         // length on the wire
   uint32_t sec;
   uint32_t nsec;
-  uint32_t status;      // tp_status: TP_STATUS_VLAN_VALID, _VLAN_TPID_VALID, _CSUMNOTREADY, ...
+  uint32_t status;  // tp_status: TP_STATUS_VLAN_VALID, _VLAN_TPID_VALID, _CSUMNOTREADY, ...
   uint32_t vlan_tci;
   uint16_t vlan_tpid;
   uint16_t net_offset;  // where the network header starts, relative to `data`
@@ -60,8 +60,7 @@ size_t WalkBlock(const uint8_t* block, size_t size, Visit&& visit, bool* malform
     std::memcpy(&header, block + at, sizeof(header));
     const size_t room = size - at;
     // The frame starts after the address and ends inside the block: tp_mac + tp_snaplen <= room.
-    if (header.tp_mac < kRingMinimumFrame || header.tp_mac > room ||
-        header.tp_snaplen > room - header.tp_mac) {
+    if (header.tp_mac < kRingMinimumFrame || header.tp_mac > room || header.tp_snaplen > room - header.tp_mac) {
       *malformed = true;
       return visited;
     }

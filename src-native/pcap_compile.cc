@@ -65,7 +65,11 @@ template <typename Fn>
 Fn Symbol(Napi::Env env, void* library, const char* name, const std::string& path) {
   void* symbol = dlsym(library, name);
   if (symbol == nullptr) {
-    throw CodedError(env, path + " has no " + name + ": this libpcap is too old; install libpcap 1.x (Debian/Ubuntu package libpcap0.8, Fedora libpcap)", "ERR_LIBPCAP_MISSING");
+    throw CodedError(
+        env,
+        path + " has no " + name +
+            ": this libpcap is too old; install libpcap 1.x (Debian/Ubuntu package libpcap0.8, Fedora libpcap)",
+        "ERR_LIBPCAP_MISSING");
   }
   return reinterpret_cast<Fn>(symbol);
 }
@@ -107,7 +111,8 @@ Napi::Value PcapCompile(const Napi::CallbackInfo& info) {
   if (session.library == nullptr) {
     throw CodedError(env,
                      "libpcap is needed to compile filter expressions but could not be loaded; install it "
-                     "(Debian/Ubuntu: apt install libpcap0.8, Fedora: dnf install libpcap)" + failures,
+                     "(Debian/Ubuntu: apt install libpcap0.8, Fedora: dnf install libpcap)" +
+                         failures,
                      "ERR_LIBPCAP_MISSING");
   }
   auto openDead = Symbol<OpenDeadFn>(env, session.library, "pcap_open_dead", path);

@@ -74,9 +74,16 @@ namespace {
 class MessageReader : public Reader {
  public:
   MessageReader(unsigned slots, size_t slot_size, size_t control_size, int flags, unsigned budget)
-      : slots_(slots), slot_size_(slot_size), control_size_(control_size), flags_(flags),
-        budget_(budget), data_(slots * slot_size), names_(slots), control_(slots * control_size),
-        iov_(slots), msgs_(slots) {
+      : slots_(slots),
+        slot_size_(slot_size),
+        control_size_(control_size),
+        flags_(flags),
+        budget_(budget),
+        data_(slots * slot_size),
+        names_(slots),
+        control_(slots * control_size),
+        iov_(slots),
+        msgs_(slots) {
     for (unsigned i = 0; i < slots_; i++) {
       iov_[i].iov_base = data_.data() + i * slot_size_;
       iov_[i].iov_len = slot_size_;
@@ -88,7 +95,7 @@ class MessageReader : public Reader {
 
   bool OnReadable(SocketHandle& handle) override {
     return ReceiveRounds(handle, msgs_.data(), slots_, budget_, flags_, sizeof(sockaddr_storage), control_.data(),
-                  control_size_, [&](unsigned count) { return DeliverBatch(handle, count); });
+                         control_size_, [&](unsigned count) { return DeliverBatch(handle, count); });
   }
 
  private:
@@ -147,9 +154,7 @@ class MessageReader : public Reader {
     return handle.Deliver({arena, meta, arena});
   }
 
-  size_t Captured(unsigned i) const {
-    return msgs_[i].msg_len < slot_size_ ? msgs_[i].msg_len : slot_size_;
-  }
+  size_t Captured(unsigned i) const { return msgs_[i].msg_len < slot_size_ ? msgs_[i].msg_len : slot_size_; }
   size_t AddressLength(unsigned i) const {
     socklen_t length = msgs_[i].msg_hdr.msg_namelen;
     return length < sizeof(sockaddr_storage) ? length : sizeof(sockaddr_storage);
@@ -174,21 +179,22 @@ class MessageReader : public Reader {
   size_t arena_used_ = 0;
 };
 
-uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min,
-                      uint32_t max) {
+uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
   Napi::Value value = options.Get(key);
   if (value.IsUndefined()) return fallback;
   if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
   double n = value.As<Napi::Number>().DoubleValue();
   if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what = std::string(key) + " must be an integer from " + std::to_string(min) +
-                       " to " + std::to_string(max);
+    std::string what =
+        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
     throw ArgRangeError(options.Env(), what.c_str());
   }
   return static_cast<uint32_t>(n);
 }
 
-bool IsRetryable(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+bool IsRetryable(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
 
 }  // namespace
 
@@ -232,7 +238,15 @@ SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<So
   }
 }
 
-SocketHandle::~SocketHandle() { CloseNow(); }
+SocketHandle::~SocketHandle() {
+  // The collector finalizes an object only once nothing references it, so object_ref_ is false
+  // here and CloseNow() makes no N-API call that could throw; the catch keeps a destructor from
+  // ever letting an exception out (std::terminate) should that assumption break.
+  try {
+    CloseNow();
+  } catch (...) {
+  }
+}
 
 void SocketHandle::CloseNow() {
   if (fd_ < 0) return;
@@ -353,8 +367,7 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
       // node:dgram does ("ECONNREFUSED: connection refused, recvmsg"), and keep watching.
       int pending = 0;
       socklen_t length = sizeof(pending);
-      if (status == UV_EBADF &&
-          getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0) {
+      if (status == UV_EBADF && getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0) {
         self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
         self->UpdatePoll();
         self->ReportError(pending, "recvmsg");

@@ -89,18 +89,18 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Napi::Value Call(Callback callback, const std::initializer_list<napi_value>& args);
 
   int fd_ = -1;
-  Watch* watch_ = nullptr;        // poll handle + teardown hook; freed by libuv's close callback
-  int poll_events_ = 0;            // events the poll is started with (0 = stopped)
+  Watch* watch_ = nullptr;  // poll handle + teardown hook; freed by libuv's close callback
+  int poll_events_ = 0;     // events the poll is started with (0 = stopped)
   bool receiving_ = false;
-  uint64_t resumes_ = 0;        // startReceiving()/resume() calls, so Deliver can tell a newer one
-  bool resting_ = false;        // coalescing: reading waits for the timer
-  uint32_t coalesce_ms_ = 0;    // 0: read on every wake-up
+  uint64_t resumes_ = 0;      // startReceiving()/resume() calls, so Deliver can tell a newer one
+  bool resting_ = false;      // coalescing: reading waits for the timer
+  uint32_t coalesce_ms_ = 0;  // 0: read on every wake-up
   bool want_writable_ = false;
   bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
   bool object_ref_ = false;  // whether we hold a reference on the JS object
   std::unique_ptr<Reader> reader_;
-  bool dispatching_ = false;          // a reader's OnReadable is on the stack
-  std::unique_ptr<Reader> retired_;   // a reader replaced meanwhile, freed when it returns
+  bool dispatching_ = false;         // a reader's OnReadable is on the stack
+  std::unique_ptr<Reader> retired_;  // a reader replaced meanwhile, freed when it returns
   std::unique_ptr<Napi::AsyncContext> async_context_;
   // The callback property names, made once (an array, since N-API 8 references only objects):
   // building a property key from a C string on every batch costs more than a small batch itself.
@@ -113,8 +113,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
 // `deliver(count)` hands a batch to JS and returns false to stop. Stops when the queue is empty
 // (a short batch or EAGAIN: returns true then); other errors go to JS as Node-style errors.
 template <typename Deliver>
-bool ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned budget, int flags,
-                   socklen_t name_size, uint8_t* control, size_t control_size, Deliver&& deliver) {
+bool ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned budget, int flags, socklen_t name_size,
+                   uint8_t* control, size_t control_size, Deliver&& deliver) {
   for (unsigned round = 0; round < budget && handle.Receiving(); round++) {
     for (unsigned i = 0; i < slots; i++) {
       msghdr& hdr = msgs[i].msg_hdr;

@@ -23,8 +23,7 @@ Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
   Napi::Value value = info[3];
   int rc;
   if (value.IsNumber() || value.IsBoolean()) {
-    int number = value.IsBoolean() ? (value.As<Napi::Boolean>().Value() ? 1 : 0)
-                                   : IntArg(info, 3, "option value");
+    int number = value.IsBoolean() ? (value.As<Napi::Boolean>().Value() ? 1 : 0) : IntArg(info, 3, "option value");
     rc = setsockopt(fd, level, name, &number, sizeof(number));
   } else if (value.IsString()) {
     // String options (TCP_CONGESTION, SO_BINDTODEVICE) take the bytes without a terminator.
@@ -115,8 +114,7 @@ Napi::Value GetFilter(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, errno, "getsockopt");
   }
   if (got > count) got = count;
-  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(filter.data()),
-                                     got * sizeof(sock_filter));
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(filter.data()), got * sizeof(sock_filter));
 }
 
 }  // namespace

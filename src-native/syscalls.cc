@@ -66,7 +66,8 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
     throw ArgRangeError(info.Env(), "interface name must be 1 to 15 bytes");
   }
   // The kernel reads a C string: "lo\0junk" would name lo.
-  if (name.find('\0') != std::string::npos) throw ArgValueError(info.Env(), "interface name must not contain NUL bytes");
+  if (name.find('\0') != std::string::npos)
+    throw ArgValueError(info.Env(), "interface name must not contain NUL bytes");
   unsigned index = if_nametoindex(name.c_str());
   if (index == 0) throw ErrnoError(info.Env(), errno, "if_nametoindex");
   return Napi::Number::New(info.Env(), index);
