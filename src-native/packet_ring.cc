@@ -20,10 +20,12 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "errors.h"
 #include "modules.h"
+#include "page_buffer.h"
 #include "socket_handle.h"
 
 #ifndef TP_STATUS_VLAN_TPID_VALID
@@ -247,12 +249,12 @@ class RingReader : public PacketReader {
 
 class MessagePacketReader : public PacketReader {
  public:
-  MessagePacketReader(unsigned slots, size_t slot_size, uint32_t snaplen, unsigned budget)
+  MessagePacketReader(PageBuffer data, unsigned slots, size_t slot_size, uint32_t snaplen, unsigned budget)
       : slots_(slots),
         slot_size_(slot_size),
         snaplen_(snaplen),
         budget_(budget),
-        data_(slots * slot_size),
+        data_(std::move(data)),
         names_(slots),
         control_(slots * kControlSize),
         iov_(slots),
@@ -336,7 +338,7 @@ class MessagePacketReader : public PacketReader {
   size_t slot_size_;
   uint32_t snaplen_;
   unsigned budget_;
-  std::vector<uint8_t> data_;
+  PageBuffer data_;  // slots * slot_size bytes, faulted in only where datagrams land
   std::vector<sockaddr_ll> names_;
   std::vector<uint8_t> control_;
   std::vector<iovec> iov_;
@@ -440,7 +442,9 @@ Napi::Value AttachPacketReader(const Napi::CallbackInfo& info) {
       setsockopt(handle->Fd(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) {
     throw ErrnoError(env, errno, "setsockopt");
   }
-  handle->SetReader(std::make_unique<MessagePacketReader>(slots, slot_size, snaplen, budget));
+  PageBuffer data;
+  if (int err = data.Map(static_cast<size_t>(slots) * slot_size)) throw ErrnoError(env, err, "mmap");
+  handle->SetReader(std::make_unique<MessagePacketReader>(std::move(data), slots, slot_size, snaplen, budget));
   return env.Undefined();
 }
 

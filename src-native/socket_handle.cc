@@ -5,10 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "errors.h"
 #include "modules.h"
+#include "page_buffer.h"
 
 namespace rawsock {
 
@@ -73,13 +75,13 @@ namespace {
 // that the next batch reuses.
 class MessageReader : public Reader {
  public:
-  MessageReader(unsigned slots, size_t slot_size, size_t control_size, int flags, unsigned budget)
+  MessageReader(PageBuffer data, unsigned slots, size_t slot_size, size_t control_size, int flags, unsigned budget)
       : slots_(slots),
         slot_size_(slot_size),
         control_size_(control_size),
         flags_(flags),
         budget_(budget),
-        data_(slots * slot_size),
+        data_(std::move(data)),
         names_(slots),
         control_(slots * control_size),
         iov_(slots),
@@ -169,7 +171,7 @@ class MessageReader : public Reader {
   size_t control_size_;
   int flags_;
   unsigned budget_;
-  std::vector<uint8_t> data_;
+  PageBuffer data_;  // slots * slot_size bytes, faulted in only where datagrams land
   std::vector<sockaddr_storage> names_;
   std::vector<uint8_t> control_;
   std::vector<iovec> iov_;
@@ -490,7 +492,10 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }
-    SetReader(std::make_unique<MessageReader>(slots, slot_size, control_size, static_cast<int>(flags), budget));
+    PageBuffer data;
+    if (int err = data.Map(static_cast<size_t>(slots) * slot_size)) throw ErrnoError(info.Env(), err, "mmap");
+    SetReader(std::make_unique<MessageReader>(std::move(data), slots, slot_size, control_size, static_cast<int>(flags),
+                                              budget));
   } else if (!reader_) {
     throw ArgTypeError(info.Env(), "startReceiving needs receive options");
   }

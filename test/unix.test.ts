@@ -10,6 +10,7 @@ import { native } from '../lib/native.js';
 import { notify, type UnixDatagramMessage, UnixDatagramSocket } from '../lib/unix/index.js';
 import { run, tsxNode } from './helpers/netns.js';
 import { PY_CLIENT, PY_RECEIVER, scratchDir, startPeer } from './helpers/unix-peers.js';
+import { waitUntil } from './helpers/wait.js';
 
 const scratch = scratchDir();
 afterAll(() => scratch.remove());
@@ -373,23 +374,62 @@ describe('flow control: the sender waits, nothing is lost', () => {
   it('an unconnected sender waits for a full receiver without spinning', async () => {
     const name = abstractName();
     const rx = UnixDatagramSocket.create().bind(name);
+    const sendCalls = countNativeSends(); // the sender's handles, and any helper socket it makes
     const tx = UnixDatagramSocket.create();
-    const total = 5_000;
-    const sends = Array.from({ length: total }, (_, i) => tx.send(String(i), name));
-    await sleep(20);
-    // unix(7)/poll(2): the kernel reports an unconnected sender writable even while its receiver is
-    // full; waiting on that would burn a CPU. The sender must sleep instead.
-    const before = process.cpuUsage();
-    await sleep(300);
-    const used = process.cpuUsage(before);
-    expect((used.user + used.system) / 1000).toBeLessThan(100);
-    const got = await receive(rx, total);
-    await Promise.all(sends);
-    expect(got.map((m) => Number(m.data.toString()))).toEqual(Array.from({ length: total }, (_, i) => i));
-    rx.close();
-    tx.close();
+    try {
+      const total = 5_000;
+      const sends = Array.from({ length: total }, (_, i) => tx.send(String(i), name));
+      await waitUntil(() => sendCalls.count >= 10, 5000); // the receiver's queue (10) is full
+      // unix(7)/poll(2): the kernel reports an unconnected sender writable even while its receiver is
+      // full; waiting on that would burn a CPU retrying. The sender must sleep until the receiver
+      // has room: count its send attempts while the receiver reads nothing (a spin makes thousands
+      // in this window, however fast or slow the machine is; a waiting sender makes none).
+      await sleep(20);
+      const before = sendCalls.count;
+      await sleep(300);
+      expect(sendCalls.count - before).toBeLessThan(20);
+      const got = await receive(rx, total);
+      await Promise.all(sends);
+      expect(got.map((m) => Number(m.data.toString()))).toEqual(Array.from({ length: total }, (_, i) => i));
+    } finally {
+      sendCalls.stop();
+      rx.close();
+      tx.close();
+    }
   });
 });
+
+/**
+ * Counts calls of the send methods of the native socket handles that sockets made from now on use
+ * (every kind's sends go through them), until stop(). The prototype's methods cannot be replaced
+ * (N-API defines them read-only), so the handles are of a counting subclass meanwhile.
+ */
+function countNativeSends(): { readonly count: number; stop(): number } {
+  const Original = native.SocketHandle;
+  const counter = { count: 0 };
+  const Counting = class extends (Original as unknown as new (...args: number[]) => object) {};
+  const prototype = Original.prototype as unknown as Record<string, unknown>;
+  const names = Object.getOwnPropertyNames(prototype).filter((name) => name.startsWith('send'));
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) {
+    Object.defineProperty(Counting.prototype, name, {
+      value(this: unknown, ...args: unknown[]) {
+        counter.count++;
+        return (prototype[name] as (...args: unknown[]) => unknown).apply(this, args);
+      },
+    });
+  }
+  (native as { SocketHandle: unknown }).SocketHandle = Counting;
+  return {
+    get count() {
+      return counter.count;
+    },
+    stop() {
+      (native as { SocketHandle: unknown }).SocketHandle = Original;
+      return counter.count;
+    },
+  };
+}
 
 describe('notify (sd_notify)', () => {
   it.each([['a socket file'], ['an abstract name']])('sends states to NOTIFY_SOCKET at %s', async (kind) => {
