@@ -365,12 +365,17 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
       // a pending socket error (an ICMP port unreachable makes ECONNREFUSED on a connected
       // datagram socket): read it with SO_ERROR, which also clears it, report that error as
       // node:dgram does ("ECONNREFUSED: connection refused, recvmsg"), and keep watching.
+      // With IP_RECVERR / IPV6_RECVERR the errors wait in the error queue, which keeps EPOLLERR
+      // raised until it is read: error_queue.cc drains it into JS first (true: it read records).
+      self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
+      const bool queued = status == UV_EBADF && self->error_reader_ && self->error_reader_->OnReadable(*self);
+      if (self->fd_ < 0) return;  // closed by JS from an error-queue callback
       int pending = 0;
       socklen_t length = sizeof(pending);
-      if (status == UV_EBADF && getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0) {
-        self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
+      if (status == UV_EBADF &&
+          (queued || (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0))) {
         self->UpdatePoll();
-        self->ReportError(pending, "recvmsg");
+        if (pending != 0) self->ReportError(pending, "recvmsg");
         return;
       }
       // The descriptor cannot be watched any more: stop instead of spinning, and say why.
