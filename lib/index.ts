@@ -9,6 +9,7 @@ export type { InetAddress } from './core/sockaddr.js';
 export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
 export * from './diag/index.js';
+export * from './icmp/index.js';
 export type { NativeConstants } from './native.js';
 export { constants } from './native.js';
 export {
