@@ -10,6 +10,7 @@ export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
 export * from './diag/index.js';
 export * from './icmp/index.js';
+export * from './ip/index.js';
 export type { NativeConstants } from './native.js';
 export { constants } from './native.js';
 export {
