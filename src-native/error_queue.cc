@@ -86,18 +86,31 @@ class ErrorQueueReader : public Reader {
                   static_cast<uint32_t>(control), 0});
   }
 
+  // The C API, status checked, rather than node-addon-api's throwing wrappers: in a worker being
+  // terminated JS can no longer run, a wrapper would then build an Error object, which itself
+  // fails and aborts the process (see SocketHandle::Call). The records are dropped then.
   bool Deliver(SocketHandle& handle, unsigned count) {
-    Napi::Env env = handle.HandleEnv();
+    napi_env env = handle.HandleEnv();
     const size_t meta_offset = (bytes_.size() + 3) & ~static_cast<size_t>(3);
     const size_t total = meta_offset + meta_.size() * sizeof(uint32_t);
-    Napi::Buffer<uint8_t> batch = Napi::Buffer<uint8_t>::New(env, total);
-    memset(batch.Data(), 0, total);  // nothing uninitialized is reachable from JS
-    if (!bytes_.empty()) memcpy(batch.Data(), bytes_.data(), bytes_.size());
-    memcpy(batch.Data() + meta_offset, meta_.data(), meta_.size() * sizeof(uint32_t));
-    Napi::Uint32Array meta =
-        Napi::Uint32Array::New(env, count * 8, batch.ArrayBuffer(), batch.ByteOffset() + meta_offset);
+    void* out = nullptr;
+    napi_value batch = nullptr;
+    napi_value buffer = nullptr;
+    napi_value meta = nullptr;
+    napi_value marker = nullptr;
+    size_t offset = 0;
+    if (napi_create_buffer(env, total, &out, &batch) != napi_ok ||
+        napi_get_typedarray_info(env, batch, nullptr, nullptr, nullptr, &buffer, &offset) != napi_ok ||
+        napi_create_typedarray(env, napi_uint32_array, count * 8, buffer, offset + meta_offset, &meta) != napi_ok ||
+        napi_get_boolean(env, true, &marker) != napi_ok) {
+      return true;
+    }
+    uint8_t* bytes = static_cast<uint8_t*>(out);
+    memset(bytes, 0, total);  // nothing uninitialized is reachable from JS
+    if (!bytes_.empty()) memcpy(bytes, bytes_.data(), bytes_.size());
+    memcpy(bytes + meta_offset, meta_.data(), meta_.size() * sizeof(uint32_t));
     // The fourth argument tells JS that these are error-queue records, not datagrams.
-    handle.Deliver({batch, meta, batch, Napi::Boolean::New(env, true)});
+    handle.Deliver({batch, meta, batch, marker});
     return true;
   }
 

@@ -192,6 +192,17 @@ uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, 
   return static_cast<uint32_t>(n);
 }
 
+// Reports an exception caught in a libuv callback as uncaught. In an environment being torn down
+// (a worker terminated while data arrives: Node's CleanupHandles still runs the loop) a wrapper's
+// allocation fails and even reading the error's value throws; nothing can be reported then, and
+// an exception must not unwind into libuv (std::terminate).
+void ReportUncaught(napi_env env, const Napi::Error& error) {
+  try {
+    napi_fatal_exception(env, error.Value());
+  } catch (...) {
+  }
+}
+
 bool IsRetryable(int err) {
   return err == EAGAIN || err == EWOULDBLOCK;
 }
@@ -349,7 +360,7 @@ void SocketHandle::OnRested(uv_timer_t* timer) {
   try {
     self->UpdatePoll();
   } catch (const Napi::Error& error) {
-    napi_fatal_exception(self->Env(), error.Value());
+    ReportUncaught(self->Env(), error);
   }
 }
 
@@ -406,7 +417,7 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
     }
   } catch (const Napi::Error& error) {
     // A JS callback threw: report it like any exception thrown from an event-loop callback.
-    napi_fatal_exception(env, error.Value());
+    ReportUncaught(env, error);
   }
 }
 
