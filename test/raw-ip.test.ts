@@ -51,7 +51,7 @@ print(data.hex(), peer[0])`);
       await sender.send(packet, '127.0.0.1');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const [hex, peer] = (await received).split('\n').pop()?.split(' ') as [string, string];
+    const [hex, peer] = ((await received).split('\n').pop() as string).split(' ') as [string, string];
     expect(peer).toBe('127.0.0.1');
     expect(Buffer.from(hex, 'hex')).toEqual(packet);
     sender.close();
