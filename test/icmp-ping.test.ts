@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPingEvent, formatPingSummary, type PingMessage, PingSocket, ping } from '../lib/icmp/index.js';
 import { constants, native } from '../lib/native.js';
-import { run, runInFreshNetns, tsxNode } from './helpers/netns.js';
+import { lastJsonWithoutNetRaw, run } from './helpers/netns.js';
 import { RouterChain } from './helpers/router-chain.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -115,19 +115,7 @@ describe('refused ping sockets say what to do', () => {
     `import { PingSocket } from '${path.join(here, '../lib/icmp/index.js')}';
      try { PingSocket.create({ family: 4, type: '${type}' }); console.log('opened'); }
      catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }`;
-  const attempt = async (type: string) => {
-    const result = await runInFreshNetns('setpriv', [
-      '--bounding-set=-net_raw',
-      '--inh-caps=-net_raw',
-      '--',
-      process.execPath,
-      ...tsxNode,
-      '--input-type=module',
-      '-e',
-      script(type),
-    ]);
-    return JSON.parse(result.stdout.trim().split('\n').pop() as string);
-  };
+  const attempt = (type: string) => lastJsonWithoutNetRaw(script(type)) as Promise<{ code: string; message: string }>;
 
   it('auto: EACCES naming the sysctl, the group and CAP_NET_RAW', async () => {
     const error = await attempt('auto');

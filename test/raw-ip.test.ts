@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildIPv4Packet } from '../lib/decode/build.js';
 import { RawIpSocket, type RawIpSocketMessage } from '../lib/ip/index.js';
-import { run, runInFreshNetns, tsxNode } from './helpers/netns.js';
+import { lastJsonWithoutNetRaw, run } from './helpers/netns.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const PROTOCOL = 253; // RFC 3692: for experimentation
@@ -14,6 +14,18 @@ const PROTOCOL = 253; // RFC 3692: for experimentation
 async function next(socket: RawIpSocket, timeoutMs = 5000): Promise<RawIpSocketMessage> {
   for await (const m of socket.messages({ signal: AbortSignal.timeout(timeoutMs) })) return m;
   throw new Error('nothing received');
+}
+
+/** Sends with `send` every 20 ms until `received` settles: a peer that is still opening its socket misses the first ones. */
+async function sendUntil(received: Promise<unknown>, send: () => Promise<unknown>): Promise<void> {
+  let done = false;
+  received.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    await send();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Runs a Python snippet (with socket and struct imported) and returns its stdout. */
@@ -42,15 +54,7 @@ s.settimeout(10)
 print('ready', flush=True)
 data, peer = s.recvfrom(2048)
 print(data.hex(), peer[0])`);
-    // Python needs a moment to open its socket; a packet sent before is lost, so send until it is done.
-    let done = false;
-    received.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      await sender.send(packet, '127.0.0.1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await sendUntil(received, () => sender.send(packet, '127.0.0.1'));
     const [hex, peer] = ((await received).split('\n').pop() as string).split(' ') as [string, string];
     expect(peer).toBe('127.0.0.1');
     expect(Buffer.from(hex, 'hex')).toEqual(packet);
@@ -115,14 +119,7 @@ s.settimeout(10)
 print('ready', flush=True)
 data, peer = s.recvfrom(2048)
 print(data.hex())`);
-    let done = false;
-    received.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      await sender.send(Buffer.from('\0\0\0\0checked'), '::1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await sendUntil(received, () => sender.send(Buffer.from('\0\0\0\0checked'), '::1'));
     const bytes = Buffer.from((await received).split('\n').pop() as string, 'hex');
     expect(bytes.subarray(4).toString()).toBe('checked');
     expect(bytes.readUInt16BE(2)).not.toBe(0);
@@ -150,17 +147,7 @@ describe('privileges and bad input', () => {
     const script = `import { RawIpSocket } from '${path.join(here, '../lib/ip/index.js')}';
       try { RawIpSocket.create({ family: 4, protocol: 253 }); console.log('opened'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
-    const result = await runInFreshNetns('setpriv', [
-      '--bounding-set=-net_raw',
-      '--inh-caps=-net_raw',
-      '--',
-      process.execPath,
-      ...tsxNode,
-      '--input-type=module',
-      '-e',
-      script,
-    ]);
-    const error = JSON.parse(result.stdout.trim().split('\n').pop() as string);
+    const error = await lastJsonWithoutNetRaw(script);
     expect(error.code).toBe('EPERM');
     expect(error.message).toContain('raw IP sockets need CAP_NET_RAW');
   });

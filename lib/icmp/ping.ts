@@ -1,14 +1,13 @@
 // ping(): what iputils ping does, as a function. Echo requests at an interval, replies matched
 // by identifier and sequence number, duplicates and late replies reported, ICMP errors about the
 // requests reported with the router that sent them, and the summary iputils prints.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { invalidArgType, outOfRange } from '../errors.js';
 import { native } from '../native.js';
 import { echoPayload } from './echo.js';
 import type { IcmpErrorMessage } from './icmp-error.js';
 import { type EchoReply, PingSocket, type PingSocketType } from './ping-socket.js';
 import { PingStatistics, type PingSummary } from './statistics.js';
+import { checkCommonOptions, resolveTarget } from './target.js';
 
 /**
  * Options of {@link ping}.
@@ -137,29 +136,8 @@ function checkOptions(options: unknown): PingOptions {
   // 65507 = 65535 - 20 (IPv4 header) - 8 (ICMP header): the most data an IPv4 echo can carry.
   if (o.size !== undefined) checkNumber('options.size', o.size, 0, 65507);
   if (o.ttl !== undefined) checkNumber('options.ttl', o.ttl, 1, 255);
-  if (o.family !== undefined && o.family !== 4 && o.family !== 6) {
-    throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal);
-  }
-  if (o.onEvent !== undefined && typeof o.onEvent !== 'function') {
-    throw invalidArgType('options.onEvent', 'of type function', o.onEvent);
-  }
+  checkCommonOptions(o as Record<string, unknown>, 'onEvent');
   return o;
-}
-
-/** The address to ping: `host` itself when it is one, else the resolver's answer. */
-async function resolve(host: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
-  const literal = isIP(host.split('%')[0] as string);
-  if (literal !== 0) {
-    if (family !== undefined && family !== literal) {
-      throw invalidArgValue('options.family', `does not match the address ${host}`, family);
-    }
-    return { address: host, family: literal as 4 | 6 };
-  }
-  const answer = await lookup(host, family === undefined ? {} : { family });
-  return { address: answer.address, family: answer.family as 4 | 6 };
 }
 
 /**
@@ -174,7 +152,7 @@ async function resolve(host: string, family: 4 | 6 | undefined): Promise<{ addre
 export async function ping(host: string, options?: PingOptions): Promise<PingResult> {
   if (typeof host !== 'string') throw invalidArgType('host', 'of type string', host);
   const o = checkOptions(options);
-  const target = await resolve(host, o.family);
+  const target = await resolveTarget(host, o.family);
   const count = o.count ?? 4;
   const interval = o.interval ?? 1000;
   const timeoutNs = BigInt(Math.round((o.timeout ?? 10_000) * 1e6));

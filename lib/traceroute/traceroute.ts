@@ -5,12 +5,11 @@
 // the destination answers a UDP probe with "port unreachable" and an ICMP probe with an echo
 // reply (reached); any other "destination unreachable" ends the trace at that hop, marked as
 // traceroute marks it (!H, !N, !X, …).
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import type { IcmpErrorMessage } from '../icmp/icmp-error.js';
 import type { PingMessage } from '../icmp/ping-socket.js';
 import { PingSocket, type PingSocketType } from '../icmp/ping-socket.js';
+import { checkCommonOptions, resolveTarget } from '../icmp/target.js';
 import { native } from '../native.js';
 import { type UdpProbeReply, UdpProbeSocket } from './udp-probe.js';
 
@@ -105,28 +104,8 @@ function checkOptions(options: unknown): TracerouteOptions {
   if (o.timeout !== undefined) checkInt('options.timeout', o.timeout, 1, 3_600_000);
   if (o.simultaneous !== undefined) checkInt('options.simultaneous', o.simultaneous, 1, 1024);
   if (o.size !== undefined) checkInt('options.size', o.size, 0, 65000);
-  if (o.family !== undefined && o.family !== 4 && o.family !== 6) {
-    throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal);
-  }
-  if (o.onProbe !== undefined && typeof o.onProbe !== 'function') {
-    throw invalidArgType('options.onProbe', 'of type function', o.onProbe);
-  }
+  checkCommonOptions(o as Record<string, unknown>, 'onProbe');
   return o;
-}
-
-async function resolve(host: string, family: 4 | 6 | undefined): Promise<{ address: string; family: 4 | 6 }> {
-  const literal = isIP(host.split('%')[0] as string);
-  if (literal !== 0) {
-    if (family !== undefined && family !== literal) {
-      throw invalidArgValue('options.family', `does not match the address ${host}`, family);
-    }
-    return { address: host, family: literal as 4 | 6 };
-  }
-  const answer = await lookup(host, family === undefined ? {} : { family });
-  return { address: answer.address, family: answer.family as 4 | 6 };
 }
 
 /** Whether an error ends the trace at its hop (traceroute stops at any unreachable). */
@@ -146,7 +125,7 @@ type ProbeSocket = PingSocket | UdpProbeSocket;
 export async function traceroute(host: string, options?: TracerouteOptions): Promise<TracerouteResult> {
   if (typeof host !== 'string') throw invalidArgType('host', 'of type string', host);
   const o = checkOptions(options);
-  const target = await resolve(host, o.family);
+  const target = await resolveTarget(host, o.family);
   const first = o.firstHop ?? 1;
   const max = o.maxHops ?? 30;
   const queries = o.queries ?? 3;
