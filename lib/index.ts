@@ -9,6 +9,8 @@ export type { InetAddress } from './core/sockaddr.js';
 export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
 export * from './diag/index.js';
+export * from './icmp/index.js';
+export * from './ip/index.js';
 export type { NativeConstants } from './native.js';
 export { constants } from './native.js';
 export {
@@ -43,5 +45,6 @@ export {
 export * from './pcap/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
 export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOptions } from './sniffer/udp-sniffer.js';
+export * from './traceroute/index.js';
 export * from './udplite/index.js';
 export * from './unix/index.js';

@@ -16,8 +16,11 @@ export interface NativeSocketHandle {
   awaitWritable(): void;
   drain(): number;
   setRef(ref: boolean): void;
-  /** Called with each received batch; returning false pauses receiving. */
-  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer | number) => boolean | undefined;
+  /**
+   * Called with each received batch; returning false pauses receiving. `errorQueue` is true for
+   * batches of error-queue records (attachErrorQueue), which have the recvmmsg reader's layout.
+   */
+  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer | number, errorQueue?: boolean) => boolean | undefined;
   onWritable?: () => void;
   onError?: (error: NodeJS.ErrnoException) => void;
 }
@@ -76,6 +79,10 @@ export interface Native {
   packet: NativePacket;
   SocketHandle: new (domain: number, type: number, protocol: number) => NativeSocketHandle;
   errnoError(errno: number, syscall: string): NodeJS.ErrnoException;
+  /** EPOLLERR drains the error queue (MSG_ERRQUEUE) into onMessages(data, meta, aux, true); src-native/error_queue.cc. */
+  attachErrorQueue(handle: NativeSocketHandle): void;
+  /** CLOCK_REALTIME in nanoseconds, the clock of SO_TIMESTAMPNS (src-native/clock.cc). */
+  realtimeNs(): bigint;
   bind(fd: number, address: Uint8Array): void;
   connect(fd: number, address: Uint8Array): boolean;
   getsockname(fd: number): Buffer;

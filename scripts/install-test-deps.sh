@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite and examples use as real peers: iproute2 (ip, ss),
-# util-linux (unshare, setpriv), tcpdump and libpcap (pcap-filter compiler), tshark, socat,
+# util-linux (unshare, setpriv, nsenter), iputils ping and tracepath, Debian's traceroute and
+# nftables (the ICMP tests' peers and their rejecting router), tcpdump and libpcap (pcap-filter compiler), tshark, socat,
 # python3, and clang-format / clang-tidy for `npm run lint`. Idempotent: installs only what is
 # missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
@@ -17,6 +18,11 @@ have dumpcap || need+=(wireshark-common)
 have socat || need+=(socat)
 have fakeroot || need+=(fakeroot)
 have python3 || need+=(python3)
+have ping || need+=(iputils-ping)
+have tracepath || need+=(iputils-tracepath)
+have traceroute || need+=(traceroute)
+have nft || need+=(nftables)
+have nsenter || need+=(util-linux)
 have gcc || need+=(gcc)
 have valgrind || need+=(valgrind)
 have clang-format || need+=(clang-format)

@@ -1,6 +1,7 @@
 // The receive/send workload scripts/valgrind-workload.sh runs under valgrind: the addon only
 // (no TypeScript loader, so valgrind sees little besides Node and rawsock), inside a namespace.
-// UDP SocketHandle receive (recvmmsg, also with receive coalescing) and send, a packet socket with the TPACKET_V3 ring and one
+// UDP SocketHandle receive (recvmmsg, also with receive coalescing) and send, the error queue
+// (MSG_ERRQUEUE records, closed from inside their callback), a ping socket with control messages, a packet socket with the TPACKET_V3 ring and one
 // with the recvmmsg packet reader, filters attached/read back, socket options, errors, closes
 // from inside callbacks, and sockets left for the garbage collector and for process exit.
 import dgram from 'node:dgram';
@@ -147,7 +148,68 @@ async function packetRound(ring) {
   b.packet.release(s);
 }
 
+// The error queue (src-native/error_queue.cc): UDP datagrams to a closed port come back as ICMP
+// port unreachable in MSG_ERRQUEUE; each record goes to onMessages(…, true); the last round's
+// socket is closed from inside the error-queue callback, the others after it.
+async function errorQueueRound(closeInCallback) {
+  const s = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  b.setsockopt(s.fd, c.IPPROTO_IP, c.IP_RECVERR, 1);
+  b.setsockopt(s.fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+  b.attachErrorQueue(s);
+  b.attachErrorQueue(s); // idempotent
+  let records = 0;
+  let sent = 0;
+  const done = new Promise((resolve) => {
+    s.onMessages = (_data, meta, _aux, errorQueue) => {
+      if (errorQueue) records += meta.length / 8;
+      if (records >= 3) {
+        if (closeInCallback) s.close();
+        resolve();
+      }
+      return true;
+    };
+    s.onError = () => {};
+  });
+  s.startReceiving({ slots: 4, slotSize: 256, controlSize: 128 });
+  // Until three came back (a send may fail instead: ECONNREFUSED, the previous one's pending error).
+  while (records < 3 && s.fd >= 0) {
+    try {
+      s.send(Buffer.alloc(20, sent++), inet4(9));
+    } catch {}
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await done;
+  s.close();
+}
+
+// A ping socket (IPPROTO_ICMP, allowed below) with TTL and timestamp control messages.
+async function pingRound() {
+  const s = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, c.IPPROTO_ICMP);
+  b.setsockopt(s.fd, c.IPPROTO_IP, c.IP_RECVTTL, 1);
+  b.setsockopt(s.fd, c.IPPROTO_IP, c.IP_RECVERR, 1);
+  b.setsockopt(s.fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+  b.attachErrorQueue(s);
+  const done = new Promise((resolve) => {
+    s.onMessages = () => {
+      resolve();
+      return true;
+    };
+  });
+  s.startReceiving({ slots: 2, slotSize: 2048, controlSize: 128, flags: c.MSG_TRUNC });
+  const echo = Buffer.alloc(16);
+  echo[0] = 8;
+  s.send(echo, inet4(0));
+  await done;
+  b.realtimeNs();
+  s.close();
+}
+
+try {
+  (await import('node:fs')).writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 0');
+} catch {}
 for (let i = 0; i < ROUNDS; i++) {
+  await errorQueueRound(i % 2 === 0);
+  await pingRound();
   await udpRound();
   await coalesceRound(i % 2 === 0);
   await packetRound(true);

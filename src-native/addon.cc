@@ -17,6 +17,8 @@ class Addon : public Napi::Addon<Addon> {
     InitSocketHandle(env, exports);
     InitPacketRing(env, exports);
     InitPcapCompile(env, exports);
+    InitErrorQueue(env, exports);
+    InitClock(env, exports);
   }
 };
 

@@ -1,6 +1,8 @@
 // Numbers taken from the system headers, so the TypeScript layer never hard-codes an ABI value
 // that the C library already defines.
 #include <linux/filter.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -9,6 +11,10 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
+
+// After <time.h>: struct scm_timestamping in it needs struct timespec.
+#include <linux/errqueue.h>
 
 #include "modules.h"
 
@@ -115,7 +121,37 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   RAWSOCK_CONSTANT(NLMSG_DONE);
   RAWSOCK_CONSTANT(NLMSG_ERROR);
   RAWSOCK_CONSTANT(BPF_MAXINSNS);
+  // ICMP, raw IP and the error queue (ip(7), ipv6(7), icmp(7), raw(7)).
+  RAWSOCK_CONSTANT(SOL_RAW);
+  RAWSOCK_CONSTANT(IP_TTL);
+  RAWSOCK_CONSTANT(IP_RECVTTL);
+  RAWSOCK_CONSTANT(IP_RECVERR);
+  RAWSOCK_CONSTANT(IP_MTU_DISCOVER);
+  RAWSOCK_CONSTANT(IP_PMTUDISC_DONT);
+  RAWSOCK_CONSTANT(IP_PMTUDISC_DO);
+  RAWSOCK_CONSTANT(IP_PMTUDISC_PROBE);
+  RAWSOCK_CONSTANT(IPV6_UNICAST_HOPS);
+  RAWSOCK_CONSTANT(IPV6_RECVHOPLIMIT);
+  RAWSOCK_CONSTANT(IPV6_HOPLIMIT);
+  RAWSOCK_CONSTANT(IPV6_RECVERR);
+  RAWSOCK_CONSTANT(IPV6_CHECKSUM);
+  RAWSOCK_CONSTANT(IPV6_MTU_DISCOVER);
+  RAWSOCK_CONSTANT(IPV6_PMTUDISC_DO);
+  RAWSOCK_CONSTANT(IPV6_PMTUDISC_PROBE);
+  RAWSOCK_CONSTANT(ICMP_FILTER);
+  RAWSOCK_CONSTANT(ICMPV6_FILTER);
+  RAWSOCK_CONSTANT(MSG_ERRQUEUE);
+  RAWSOCK_CONSTANT(SCM_TIMESTAMPNS);
+  RAWSOCK_CONSTANT(SO_EE_ORIGIN_NONE);
+  RAWSOCK_CONSTANT(SO_EE_ORIGIN_LOCAL);
+  RAWSOCK_CONSTANT(SO_EE_ORIGIN_ICMP);
+  RAWSOCK_CONSTANT(SO_EE_ORIGIN_ICMP6);
 #undef RAWSOCK_CONSTANT
+  // Control-message geometry (cmsg(3)): where a cmsg's data starts, and the alignment CMSG_ALIGN
+  // rounds every cmsg_len up to (sizeof(size_t) on Linux).
+  c.Set("CMSG_DATA_OFFSET", Napi::Number::New(env, CMSG_LEN(0)));
+  c.Set("CMSG_ALIGNMENT", Napi::Number::New(env, sizeof(size_t)));
+  c.Set("SOCK_EXTENDED_ERR_SIZE", Napi::Number::New(env, sizeof(sock_extended_err)));
   c.Set("SUN_PATH_MAX", Napi::Number::New(env, sizeof(sockaddr_un::sun_path)));
   exports.Set("constants", c);
 }

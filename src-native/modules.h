@@ -11,5 +11,7 @@ void InitSockopt(Napi::Env env, Napi::Object exports);       // sockopt.cc
 void InitSocketHandle(Napi::Env env, Napi::Object exports);  // socket_handle.cc
 void InitPacketRing(Napi::Env env, Napi::Object exports);    // packet_ring.cc
 void InitPcapCompile(Napi::Env env, Napi::Object exports);   // pcap_compile.cc
+void InitErrorQueue(Napi::Env env, Napi::Object exports);    // error_queue.cc
+void InitClock(Napi::Env env, Napi::Object exports);         // clock.cc
 
 }  // namespace rawsock

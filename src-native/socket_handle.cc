@@ -194,6 +194,17 @@ uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, 
   return static_cast<uint32_t>(n);
 }
 
+// Reports an exception caught in a libuv callback as uncaught. In an environment being torn down
+// (a worker terminated while data arrives: Node's CleanupHandles still runs the loop) a wrapper's
+// allocation fails and even reading the error's value throws; nothing can be reported then, and
+// an exception must not unwind into libuv (std::terminate).
+void ReportUncaught(napi_env env, const Napi::Error& error) {
+  try {
+    napi_fatal_exception(env, error.Value());
+  } catch (...) {
+  }
+}
+
 bool IsRetryable(int err) {
   return err == EAGAIN || err == EWOULDBLOCK;
 }
@@ -351,7 +362,7 @@ void SocketHandle::OnRested(uv_timer_t* timer) {
   try {
     self->UpdatePoll();
   } catch (const Napi::Error& error) {
-    napi_fatal_exception(self->Env(), error.Value());
+    ReportUncaught(self->Env(), error);
   }
 }
 
@@ -367,12 +378,17 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
       // a pending socket error (an ICMP port unreachable makes ECONNREFUSED on a connected
       // datagram socket): read it with SO_ERROR, which also clears it, report that error as
       // node:dgram does ("ECONNREFUSED: connection refused, recvmsg"), and keep watching.
+      // With IP_RECVERR / IPV6_RECVERR the errors wait in the error queue, which keeps EPOLLERR
+      // raised until it is read: error_queue.cc drains it into JS first (true: it read records).
+      self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
+      const bool queued = status == UV_EBADF && self->error_reader_ && self->error_reader_->OnReadable(*self);
+      if (self->fd_ < 0) return;  // closed by JS from an error-queue callback
       int pending = 0;
       socklen_t length = sizeof(pending);
-      if (status == UV_EBADF && getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0) {
-        self->poll_events_ = -1;  // libuv stopped the poll: make UpdatePoll restart (or stop) it
+      if (status == UV_EBADF &&
+          (queued || (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0))) {
         self->UpdatePoll();
-        self->ReportError(pending, "recvmsg");
+        if (pending != 0) self->ReportError(pending, "recvmsg");
         return;
       }
       // The descriptor cannot be watched any more: stop instead of spinning, and say why.
@@ -403,7 +419,7 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
     }
   } catch (const Napi::Error& error) {
     // A JS callback threw: report it like any exception thrown from an event-loop callback.
-    napi_fatal_exception(env, error.Value());
+    ReportUncaught(env, error);
   }
 }
 

@@ -58,6 +58,10 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   void SetReader(std::unique_ptr<Reader> reader);
   // The installed reader, or nullptr.
   Reader* CurrentReader() const { return reader_.get(); }
+  // The error-queue reader (error_queue.cc), run when libuv reports EPOLLERR. Set once; kept
+  // until the handle is destroyed, since JS may close the socket from one of its callbacks.
+  void SetErrorReader(std::unique_ptr<Reader> reader) { error_reader_ = std::move(reader); }
+  Reader* ErrorReader() const { return error_reader_.get(); }
 
   // Calls onMessages(...args). Returns false when JS asked to pause (returned false), closed the
   // socket, or threw (the exception is reported as uncaught, like any event-loop callback).
@@ -99,8 +103,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
   bool object_ref_ = false;  // whether we hold a reference on the JS object
   std::unique_ptr<Reader> reader_;
-  bool dispatching_ = false;         // a reader's OnReadable is on the stack
-  std::unique_ptr<Reader> retired_;  // a reader replaced meanwhile, freed when it returns
+  bool dispatching_ = false;              // a reader's OnReadable is on the stack
+  std::unique_ptr<Reader> retired_;       // a reader replaced meanwhile, freed when it returns
+  std::unique_ptr<Reader> error_reader_;  // MSG_ERRQUEUE reader, or nullptr
   std::unique_ptr<Napi::AsyncContext> async_context_;
   // The callback property names, made once (an array, since N-API 8 references only objects):
   // building a property key from a C string on every batch costs more than a small batch itself.

@@ -1,5 +1,5 @@
 // The examples users run first: they must keep working.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +39,27 @@ describe('examples', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/switched to reno/);
     expect(result.stdout).toContain('client received: congestion control: reno');
+  });
+
+  it('examples/ping.ts prints what iputils ping prints (times aside)', async () => {
+    // Ping sockets for this namespace's root group (see test/icmp-ping.test.ts for why "0 0").
+    writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 0');
+    const result = await run(process.execPath, [...tsxNode, 'examples/ping.ts', '-c', '2', '-i', '0.05', '127.0.0.1']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(
+      /^64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n64 bytes from 127\.0\.0\.1: icmp_seq=2/,
+    );
+    expect(result.stdout).toContain(
+      '--- 127.0.0.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss',
+    );
+    expect(result.stdout).toMatch(/rtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/);
+  });
+
+  it('examples/traceroute.ts prints the one hop to loopback', async () => {
+    const result = await run(process.execPath, [...tsxNode, 'examples/traceroute.ts', '-q', '2', '::1']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(
+      /^traceroute to ::1 \(::1\), 30 hops max, 80 byte packets\n 1 {2}::1 {2}[\d.]+ ms {2}[\d.]+ ms\n$/,
+    );
   });
 });

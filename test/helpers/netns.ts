@@ -68,3 +68,21 @@ export function runWithoutCaps(
 
 /** Arguments that make `node` run a TypeScript file through tsx. */
 export const tsxNode = ['--import', 'tsx'];
+
+/**
+ * Runs a TypeScript (ESM) snippet in a fresh network namespace without CAP_NET_RAW and returns
+ * the JSON its last output line holds: how a process without privileges sees rawsock.
+ */
+export async function lastJsonWithoutNetRaw(script: string): Promise<Record<string, unknown>> {
+  const result = await runInFreshNetns('setpriv', [
+    '--bounding-set=-net_raw',
+    '--inh-caps=-net_raw',
+    '--',
+    process.execPath,
+    ...tsxNode,
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
+  return JSON.parse(result.stdout.trim().split('\n').pop() as string);
+}

@@ -1,0 +1,359 @@
+// The generic inet plumbing of rawsock's ICMP and raw IP sockets: family, bind/connect with
+// sockaddr_in / sockaddr_in6, buffer sizes, TTL / hop limit, received TTL and kernel timestamps
+// (control messages), and the error queue. Nothing ICMP-specific lives here, so these sockets can
+// move onto the shared inet socket base when there is one.
+import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { constants, native } from '../native.js';
+import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
+import { DatagramSocket } from './datagram-socket.js';
+import { decodeErrorRecord, type ErrorQueueRecord } from './error-queue.js';
+import { decodeInet, encodeInet, type InetAddress } from './sockaddr.js';
+
+/**
+ * Options every ICMP and raw IP socket takes (named as on rawsock's other sockets).
+ * @example { receiveBufferSize: 1 << 20, sendBufferSize: 1 << 16, maxDatagramSize: 1500, batchSize: 8 }
+ */
+export interface InetSocketOptions {
+  /** Kernel receive buffer in bytes (SO_RCVBUF; SO_RCVBUFFORCE when allowed). Doubled by the kernel (socket(7)). */
+  receiveBufferSize?: number;
+  /** Kernel send buffer in bytes (SO_SNDBUF; SO_SNDBUFFORCE when allowed). */
+  sendBufferSize?: number;
+  /** Largest datagram received whole (default 65535); a longer one is cut and flagged `truncated`. */
+  maxDatagramSize?: number;
+  /** Datagrams read per recvmmsg(2) call (default 8). */
+  batchSize?: number;
+}
+
+/** A datagram as the recvmmsg reader delivered it, before the subclass interprets it. */
+export interface ReceivedDatagram {
+  /** Its bytes (a view of memory no later datagram reuses). */
+  data: Buffer;
+  /** Its real length (more than data.length when truncated). */
+  size: number;
+  truncated: boolean;
+  /** The sender (msg_name). */
+  peer: InetAddress | null;
+  /** TTL (IPv4, IP_TTL cmsg) or hop limit (IPv6, IPV6_HOPLIMIT cmsg) it arrived with. */
+  ttl: number | undefined;
+  /** Kernel receive time, nanoseconds since the epoch (SO_TIMESTAMPNS). */
+  receivedAt: bigint | undefined;
+}
+
+const MSG_TRUNC = constants.MSG_TRUNC;
+// Room for IP_TTL / IPV6_HOPLIMIT (CMSG_SPACE(4) = 24) and SCM_TIMESTAMPNS (CMSG_SPACE(16) = 32).
+const CONTROL_SIZE = 128;
+const MAX_BATCH = 1024;
+
+/**
+ * errnos an ICMP error turns into (icmp_err_convert in net/ipv4/icmp.c, icmpv6_err_convert in
+ * net/ipv6/icmp.c). With IP_RECVERR the kernel also sets the socket's pending error (sk_err) for
+ * each, which the next sendmsg / recvmmsg returns once (sock_error() reads and clears it) before
+ * doing its own work: that errno belongs to an earlier datagram, whose record waits in the error
+ * queue.
+ */
+const ICMP_ERRNOS = new Set([
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENOPROTOOPT',
+  'ECONNREFUSED',
+  'EMSGSIZE',
+  'EOPNOTSUPP',
+  'EHOSTDOWN',
+  'ENONET',
+  'EACCES',
+  'EPROTO',
+]);
+
+function checkIntRange(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  return value;
+}
+
+/** Checks the InetSocketOptions fields of `o` (TypeError / RangeError before any system call). */
+export function checkInetOptions(o: Record<string, unknown>): void {
+  if (o.receiveBufferSize !== undefined) checkIntRange('options.receiveBufferSize', o.receiveBufferSize, 1, 2 ** 30);
+  if (o.sendBufferSize !== undefined) checkIntRange('options.sendBufferSize', o.sendBufferSize, 1, 2 ** 30);
+  if (o.maxDatagramSize !== undefined) checkIntRange('options.maxDatagramSize', o.maxDatagramSize, 1, 65535);
+  if (o.batchSize !== undefined) checkIntRange('options.batchSize', o.batchSize, 1, MAX_BATCH);
+}
+
+/** `options` is an object whose `family` is 4 or 6; returns it as a record. */
+export function checkFamilyOptions(options: unknown): Record<string, unknown> {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  const o = options as Record<string, unknown>;
+  if (o.family !== 4 && o.family !== 6) throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
+  checkInetOptions(o);
+  return o;
+}
+
+/** A TTL / hop limit: 1..255 (ip(7) IP_TTL, ipv6(7) IPV6_UNICAST_HOPS). */
+export function checkTtl(name: string, value: unknown): number {
+  return checkIntRange(name, value, 1, 255);
+}
+
+/**
+ * Base of the ICMP and raw IP sockets. Subclasses turn each datagram (and, with the error queue
+ * on, each error record) into their message type, or null to skip it.
+ */
+export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
+  readonly #family: 4 | 6;
+  #errorQueue = false;
+  // The last destination encoded: repeated sends to one peer skip encoding.
+  #sendKey = '';
+  #sendTarget: Buffer | null = null;
+
+  protected constructor(family: 4 | 6, type: number, protocol: number, options: InetSocketOptions) {
+    super(family === 6 ? constants.AF_INET6 : constants.AF_INET, type, protocol, {
+      slots: options.batchSize ?? 8,
+      slotSize: options.maxDatagramSize ?? 65535,
+      controlSize: CONTROL_SIZE,
+      // recvmmsg(2) with MSG_TRUNC reports a datagram's real length even when it did not fit.
+      flags: MSG_TRUNC,
+    });
+    this.#family = family;
+  }
+
+  /**
+   * Applies the options after socket(): buffer sizes, and the control messages every datagram
+   * carries (its TTL or hop limit, and the kernel's receive timestamp). Closes the socket and
+   * rethrows when the kernel refuses one.
+   */
+  protected configure(options: InetSocketOptions): void {
+    try {
+      const fd = this.fd;
+      if (options.receiveBufferSize !== undefined) this.receiveBufferSize = options.receiveBufferSize;
+      if (options.sendBufferSize !== undefined) this.sendBufferSize = options.sendBufferSize;
+      if (this.#family === 4) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTTL, 1);
+      else native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_RECVHOPLIMIT, 1);
+      native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_TIMESTAMPNS, 1);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** 4 or 6, as given to create(). */
+  get family(): 4 | 6 {
+    return this.#family;
+  }
+
+  /**
+   * Turns on the error queue (IP_RECVERR / IPV6_RECVERR): ICMP errors about datagrams this
+   * socket sent, and local errors such as EMSGSIZE, arrive as records (decodeError). ip(7): on
+   * raw sockets this "enables passing of all received ICMP errors"; without it datagram sockets
+   * see only hard errors, and only when connected.
+   */
+  protected enableErrorQueue(): void {
+    const handle = this.handle;
+    if (this.#errorQueue) return;
+    if (this.#family === 4) native.setsockopt(handle.fd, constants.IPPROTO_IP, constants.IP_RECVERR, 1);
+    else native.setsockopt(handle.fd, constants.IPPROTO_IPV6, constants.IPV6_RECVERR, 1);
+    native.attachErrorQueue(handle);
+    this.#errorQueue = true;
+    // DatagramSocket installed the handle's callbacks; error-queue batches (the native reader's
+    // fourth argument) go to receiveErrors, and the pending-error copy that a racing recvmmsg
+    // may return first is dropped, since its record is in the queue (see ICMP_ERRNOS).
+    const datagrams = handle.onMessages as (data: Buffer, meta: Uint32Array, aux: Buffer | number) => boolean;
+    handle.onMessages = (data, meta, aux, errorQueue) =>
+      errorQueue === true ? this.#receiveErrors(data, meta) : datagrams(data, meta, aux);
+    const onError = handle.onError as (error: NodeJS.ErrnoException) => void;
+    handle.onError = (error) => {
+      if (error.syscall === 'recvmmsg' && ICMP_ERRNOS.has(error.code ?? '')) return;
+      onError(error);
+    };
+  }
+
+  /** Whether the error queue is on. */
+  protected get errorQueueEnabled(): boolean {
+    return this.#errorQueue;
+  }
+
+  /** Binds to `address` (default: every address) and `port` (ip(7) bind; a ping socket's port is its identifier). */
+  protected bindTo(address: string | undefined, port: number): void {
+    if (address !== undefined && typeof address !== 'string')
+      throw invalidArgType('address', 'of type string', address);
+    const target = encodeInet(this.#family, address ?? (this.#family === 6 ? '::' : '0.0.0.0'), port);
+    native.bind(this.handle.fd, target);
+  }
+
+  /** connect(2): the default destination, and only datagrams from there are received. */
+  protected connectTo(address: string, port: number): void {
+    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    native.connect(this.handle.fd, this.encodeDestination(address, port));
+  }
+
+  /** The bound address (getsockname): `{ address, family, port }` as node:dgram gives it. */
+  address(): InetAddress {
+    return decodeInet(native.getsockname(this.handle.fd)) as InetAddress;
+  }
+
+  /** The connected peer (getpeername); ENOTCONN when not connected. */
+  remoteAddress(): InetAddress {
+    return decodeInet(native.getpeername(this.handle.fd)) as InetAddress;
+  }
+
+  /** TTL (IPv4, IP_TTL) or hop limit (IPv6, IPV6_UNICAST_HOPS) of sent datagrams, read from the kernel. */
+  get ttl(): number {
+    const fd = this.handle.fd;
+    return this.#family === 4
+      ? native.getsockopt(fd, constants.IPPROTO_IP, constants.IP_TTL, 'int')
+      : native.getsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_UNICAST_HOPS, 'int');
+  }
+
+  /** Sets the TTL / hop limit of sent datagrams, 1..255. */
+  set ttl(hops: number) {
+    checkTtl('ttl', hops);
+    const fd = this.handle.fd;
+    if (this.#family === 4) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_TTL, hops);
+    else native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_UNICAST_HOPS, hops);
+  }
+
+  /** The kernel's receive buffer (SO_RCVBUF: twice what was asked for, socket(7)). */
+  get receiveBufferSize(): number {
+    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+  }
+
+  /** Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE when allowed, else SO_RCVBUF). */
+  set receiveBufferSize(bytes: number) {
+    checkIntRange('receiveBufferSize', bytes, 1, 2 ** 30);
+    setBufferSize(this.handle.fd, constants.SO_RCVBUFFORCE, constants.SO_RCVBUF, bytes);
+  }
+
+  /** The kernel's send buffer (SO_SNDBUF: twice what was asked for, socket(7)). */
+  get sendBufferSize(): number {
+    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int');
+  }
+
+  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
+  set sendBufferSize(bytes: number) {
+    checkIntRange('sendBufferSize', bytes, 1, 2 ** 30);
+    setBufferSize(this.handle.fd, constants.SO_SNDBUFFORCE, constants.SO_SNDBUF, bytes);
+  }
+
+  /** sockaddr bytes for `address` (checked as text of this family) and `port`, cached for repeats. */
+  protected encodeDestination(address: string, port: number): Buffer {
+    const key = `${address}\0${port}`;
+    if (key === this.#sendKey && this.#sendTarget) return this.#sendTarget;
+    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    const encoded = encodeInet(this.#family, address, port);
+    this.#sendKey = key;
+    this.#sendTarget = encoded;
+    return encoded;
+  }
+
+  /**
+   * Sends; when the error queue is on and the kernel returns an earlier datagram's pending ICMP
+   * error instead (see ICMP_ERRNOS: nothing was sent, and that error is consumed), sends once
+   * more, so a datagram never fails for another one's error.
+   */
+  protected sendDatagram(bytes: Uint8Array, target: Buffer | null): Promise<number> {
+    const sent = this.sendBytes(bytes, target);
+    if (!this.#errorQueue) return sent;
+    return sent.catch((error: unknown) => {
+      if (!this.closed && error instanceof Error && ICMP_ERRNOS.has((error as NodeJS.ErrnoException).code ?? '')) {
+        return this.sendBytes(bytes, target);
+      }
+      throw error;
+    });
+  }
+
+  /** trySend() with the same retry as sendDatagram(). */
+  protected trySendDatagram(bytes: Uint8Array, target: Buffer | null): boolean {
+    try {
+      return this.trySendBytes(bytes, target);
+    } catch (error) {
+      if (this.#errorQueue && ICMP_ERRNOS.has((error as NodeJS.ErrnoException).code ?? '')) {
+        return this.trySendBytes(bytes, target);
+      }
+      throw error;
+    }
+  }
+
+  /** One received datagram → the subclass's message, or null to drop it (not for this socket). */
+  protected abstract decodeDatagram(datagram: ReceivedDatagram): Message | null;
+
+  /** One error-queue record → the subclass's message, or null to drop it. */
+  protected abstract decodeError(record: ErrorQueueRecord): Message | null;
+
+  protected override decodeMessage(): Message {
+    throw new Error('unused: InetSocketBase decodes in receiveBatch');
+  }
+
+  protected override receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
+    const count = meta.length / 8;
+    let room = true;
+    for (let i = 0; i < count; i++) {
+      const message = this.decodeDatagram(readDatagram(data, meta, i, aux as Buffer, this.#family));
+      if (message === null) continue;
+      if (!this.deliverMessage(message)) room = false;
+      if (this.closed) return false;
+    }
+    return room;
+  }
+
+  #receiveErrors(batch: Buffer, meta: Uint32Array): boolean {
+    const count = meta.length / 8;
+    const [level, type] =
+      this.#family === 4
+        ? [constants.IPPROTO_IP, constants.IP_RECVERR]
+        : [constants.IPPROTO_IPV6, constants.IPV6_RECVERR];
+    let room = true;
+    for (let i = 0; i < count; i++) {
+      const record = decodeErrorRecord(batch, meta, i, level as number, type as number);
+      if (record === null) continue;
+      const message = this.decodeError(record);
+      if (message === null) continue;
+      if (!this.deliverMessage(message)) room = false;
+      if (this.closed) return false;
+    }
+    return room;
+  }
+}
+
+/** TTL / hop limit and receive timestamp among a datagram's (or error record's) control messages. */
+export function readTtlAndTime(control: ControlMessage[], family: 4 | 6): { ttl?: number; receivedAt?: bigint } {
+  let ttl: number | undefined;
+  let receivedAt: bigint | undefined;
+  for (const c of control) {
+    if (family === 4 && c.level === constants.IPPROTO_IP && c.type === constants.IP_TTL) ttl = controlInt(c);
+    else if (family === 6 && c.level === constants.IPPROTO_IPV6 && c.type === constants.IPV6_HOPLIMIT) {
+      ttl = controlInt(c);
+    } else if (c.level === constants.SOL_SOCKET && c.type === constants.SCM_TIMESTAMPNS) {
+      receivedAt = controlTimestampNs(c);
+    }
+  }
+  return { ...(ttl === undefined ? {} : { ttl }), ...(receivedAt === undefined ? {} : { receivedAt }) };
+}
+
+function readDatagram(data: Buffer, meta: Uint32Array, index: number, aux: Buffer, family: 4 | 6): ReceivedDatagram {
+  const m = index * 8;
+  const offset = meta[m] as number;
+  const captured = meta[m + 1] as number;
+  const size = meta[m + 2] as number;
+  const auxOffset = meta[m + 4] as number;
+  const addressLength = meta[m + 5] as number;
+  const control = parseControlMessages(aux, auxOffset + addressLength, meta[m + 6] as number);
+  const { ttl, receivedAt } = readTtlAndTime(control, family);
+  return {
+    data: data.subarray(offset, offset + captured),
+    size,
+    truncated: size > captured || ((meta[m + 3] as number) & MSG_TRUNC) !== 0,
+    peer: decodeInet(aux, auxOffset, addressLength),
+    ttl,
+    receivedAt,
+  };
+}
+
+/**
+ * SO_RCVBUF / SO_SNDBUF, trying the FORCE variant first (CAP_NET_ADMIN in the socket's network
+ * namespace lifts the net.core.[rw]mem_max cap) and falling back to the capped one on EPERM.
+ */
+function setBufferSize(fd: number, force: number, plain: number, bytes: number): void {
+  try {
+    native.setsockopt(fd, constants.SOL_SOCKET, force, bytes);
+  } catch (error) {
+    if (!hasCode(error, 'EPERM')) throw error;
+    native.setsockopt(fd, constants.SOL_SOCKET, plain, bytes);
+  }
+}
