@@ -234,11 +234,20 @@ SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<So
   // Non-blocking from birth (readiness comes from libuv) and never inherited by child processes.
   fd_ = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd_ < 0) throw ErrnoError(env, errno, "socket");
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
-  const char* names[kCallbackCount] = {"onMessages", "onWritable", "onError"};
-  Napi::Array keys = Napi::Array::New(env, kCallbackCount);
-  for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
-  callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  // No destructor runs for a constructor that throws, and every N-API call below can fail: a
+  // worker being terminated refuses napi_set_element (it cannot run JS) while its code is still in
+  // here. The descriptor must not outlive such a failure.
+  try {
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
+    const char* names[kCallbackCount] = {"onMessages", "onWritable", "onError"};
+    Napi::Array keys = Napi::Array::New(env, kCallbackCount);
+    for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
+    callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
   watch_ = new Watch();
   watch_->owner = this;
   napi_status status = napi_add_async_cleanup_hook(env, Watch::OnTeardown, watch_, &watch_->hook);
