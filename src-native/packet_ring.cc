@@ -359,19 +359,6 @@ SocketHandle* HandleArg(const Napi::CallbackInfo& info) {
   return handle;
 }
 
-uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
-  Napi::Value value = options.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
-  double n = value.As<Napi::Number>().DoubleValue();
-  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what =
-        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    throw ArgRangeError(options.Env(), what.c_str());
-  }
-  return static_cast<uint32_t>(n);
-}
-
 Napi::Object OptionsArg(const Napi::CallbackInfo& info) {
   if (!info[1].IsObject()) throw ArgTypeError(info.Env(), "options must be an object");
   return info[1].As<Napi::Object>();

@@ -181,19 +181,6 @@ class MessageReader : public Reader {
   size_t arena_used_ = 0;
 };
 
-uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
-  Napi::Value value = options.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
-  double n = value.As<Napi::Number>().DoubleValue();
-  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what =
-        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    throw ArgRangeError(options.Env(), what.c_str());
-  }
-  return static_cast<uint32_t>(n);
-}
-
 // Reports an exception caught in a libuv callback as uncaught. In an environment being torn down
 // (a worker terminated while data arrives: Node's CleanupHandles still runs the loop) a wrapper's
 // allocation fails and even reading the error's value throws; nothing can be reported then, and
@@ -499,12 +486,12 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
   if (info[0].IsObject()) {
     Napi::Object options = info[0].As<Napi::Object>();
-    uint32_t slots = OptionalUint(options, "slots", 64, 1, 1024);
-    uint32_t slot_size = OptionalUint(options, "slotSize", 65536, 1, 16 << 20);
-    uint32_t control_size = OptionalUint(options, "controlSize", 0, 0, 4096);
-    uint32_t flags = OptionalUint(options, "flags", 0, 0, 0x7fffffff);
-    uint32_t budget = OptionalUint(options, "budget", 4, 1, 1024);
-    coalesce_ms_ = OptionalUint(options, "coalesceMs", 0, 0, 1000);
+    uint32_t slots = UintOption(options, "slots", 64, 1, 1024);
+    uint32_t slot_size = UintOption(options, "slotSize", 65536, 1, 16 << 20);
+    uint32_t control_size = UintOption(options, "controlSize", 0, 0, 4096);
+    uint32_t flags = UintOption(options, "flags", 0, 0, 0x7fffffff);
+    uint32_t budget = UintOption(options, "budget", 4, 1, 1024);
+    coalesce_ms_ = UintOption(options, "coalesceMs", 0, 0, 1000);
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }

@@ -68,7 +68,10 @@ describe('getsockopt / setsockopt', () => {
     expect(() => setsockopt(handle, constants.IPPROTO_TCP, constants.TCP_CONGESTION, 'reno')).toThrow(
       expect.objectContaining({ code: 'ENOPROTOOPT', errno: -92, syscall: 'setsockopt' }),
     );
-    expect(() => setsockopt(handle, 1.5, 1, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => setsockopt(handle, 1.5, 1, 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => setsockopt(handle, '1' as never, 1, 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     expect(() => setsockopt(handle, 1, 1, {} as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );

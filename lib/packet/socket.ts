@@ -2,6 +2,7 @@
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
 import { validate } from '../bpf/validate.js';
 import { run as runFilter } from '../bpf/vm.js';
+import { setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
@@ -175,9 +176,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         view.setUint16(4, constants.PACKET_MR_PROMISC, le);
         native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
       }
-      if (options.receiveBufferSize !== null) {
-        native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_RCVBUF, options.receiveBufferSize);
-      }
+      if (options.receiveBufferSize !== null) setBufferSize(fd, 'receive', options.receiveBufferSize);
       // 3. The receive path. Allocating a ring on a bound socket drops packets, so it comes first.
       if (options.ring) {
         try {
