@@ -139,6 +139,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
   private constructor(options: ResolvedOptions) {
     super(constants.AF_PACKET, options.type, 0, null);
     this.#native = this.handle;
+    this.#native.onPackets = (data, meta, byteLength) => this.#receivePackets(data, meta, byteLength);
     this.mode = options.mode;
     this.protocol = options.protocol;
     this.interfaceIndex = options.interfaceIndex;
@@ -262,14 +263,6 @@ export class PacketSocket extends DatagramSocket<Packet> {
     return event === 'message' || event === 'packet' || event === 'batch';
   }
 
-  protected override get metaStride(): number {
-    return native.packet.metaStride;
-  }
-
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): Packet {
-    return new Packet(new PacketBatch(data, meta, this.#context), index);
-  }
-
   protected override hasReaders(): boolean {
     return (
       this.listenerCount('message') > 0 ||
@@ -279,10 +272,12 @@ export class PacketSocket extends DatagramSocket<Packet> {
     );
   }
 
-  protected override receiveBatch(data: Buffer, meta: Uint32Array, dataLength: Buffer | number): boolean {
-    // The ring reader allocates one buffer for bytes and metadata and says how many bytes it
-    // wrote; the batch sees exactly those (src-native/packet_ring.cc, DeliverBlocks).
-    const bytes = typeof dataLength === 'number' ? data.subarray(0, dataLength) : data;
+  /**
+   * One batch of the packet readers (onPackets). With reuseBatchMemory the buffer is larger than
+   * the batch and holds its metadata too: the batch sees exactly its `byteLength` bytes.
+   */
+  #receivePackets(data: Buffer, meta: Uint32Array, byteLength: number): boolean {
+    const bytes = byteLength === data.length ? data : data.subarray(0, byteLength);
     let batch = new PacketBatch(bytes, meta, this.#context, this.#reusesMemory);
     if (this.#staleExpected) batch = this.#recheck(batch);
     const total = batch.length;

@@ -1,5 +1,6 @@
 // UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
 // rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
+import { MESSAGE } from '../core/batch-layout.js';
 import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
@@ -349,18 +350,22 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return encoded;
   }
 
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UdpLiteMessage {
-    const m = index * 8;
-    const offset = meta[m];
-    const captured = meta[m + 1];
-    const size = meta[m + 2];
-    const peer = this.#decodePeer(aux, meta[m + 4], meta[m + 5]);
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): UdpLiteMessage {
+    const m = index * MESSAGE.stride;
+    const offset = meta[m + MESSAGE.dataOffset] as number;
+    const captured = meta[m + MESSAGE.captured] as number;
+    const size = meta[m + MESSAGE.length] as number;
+    const peer = this.#decodePeer(
+      data,
+      meta[m + MESSAGE.auxOffset] as number,
+      meta[m + MESSAGE.addressLength] as number,
+    );
     return {
       data: data.subarray(offset, offset + captured),
       address: peer.address,
       family: peer.family,
       port: peer.port,
-      truncated: size > captured || (meta[m + 3] & MSG_TRUNC) !== 0,
+      truncated: size > captured || ((meta[m + MESSAGE.flags] as number) & MSG_TRUNC) !== 0,
       size,
     };
   }

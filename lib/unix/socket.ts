@@ -3,6 +3,7 @@
 // wait for the receiver instead of dropping, and a socket file that is removed by whoever made it.
 import { lstatSync, unlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { MESSAGE } from '../core/batch-layout.js';
 import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { MessageQueue } from '../core/message-queue.js';
@@ -331,17 +332,17 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     return super.unref();
   }
 
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UnixDatagramMessage {
-    const m = index << 3;
-    const offset = meta[m];
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): UnixDatagramMessage {
+    const m = index * MESSAGE.stride;
+    const offset = meta[m + MESSAGE.dataOffset] as number;
     return new UnixDatagramMessage(
-      data.subarray(offset, offset + meta[m + 1]),
-      meta[m + 2],
-      meta[m + 3],
-      aux,
-      meta[m + 4],
-      meta[m + 5],
-      meta[m + 6],
+      data.subarray(offset, offset + (meta[m + MESSAGE.captured] as number)),
+      meta[m + MESSAGE.length] as number,
+      meta[m + MESSAGE.flags] as number,
+      data,
+      meta[m + MESSAGE.auxOffset] as number,
+      meta[m + MESSAGE.addressLength] as number,
+      meta[m + MESSAGE.controlLength] as number,
     );
   }
 
