@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageEntry } from '../lib/core/batch-layout.js';
 import { formatPingEvent, formatPingSummary, type PingMessage, PingSocket, ping } from '../lib/icmp/index.js';
 import { constants, native } from '../lib/native.js';
 import { lastJsonWithoutNetRaw, run } from './helpers/netns.js';
@@ -67,7 +68,8 @@ describe('the kernel facts ping sockets rely on', () => {
       const handle = new native.SocketHandle(domain, constants.SOCK_RAW, protocol);
       const got = new Promise<Buffer>((resolve) => {
         handle.onMessages = (data, meta) => {
-          resolve(Buffer.from(data.subarray(meta[0], (meta[0] as number) + (meta[1] as number))));
+          const { dataOffset, captured } = messageEntry(meta, 0);
+          resolve(Buffer.from(data.subarray(dataOffset, dataOffset + captured)));
           return false;
         };
       });

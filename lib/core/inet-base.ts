@@ -151,12 +151,9 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     else native.setsockopt(handle.fd, constants.IPPROTO_IPV6, constants.IPV6_RECVERR, 1);
     native.attachErrorQueue(handle);
     this.#errorQueue = true;
-    // DatagramSocket installed the handle's callbacks; error-queue batches (the native reader's
-    // fourth argument) go to receiveErrors, and the pending-error copy that a racing recvmmsg
+    // Error-queue batches go to receiveErrors, and the pending-error copy that a racing recvmmsg
     // may return first is dropped, since its record is in the queue (see ICMP_ERRNOS).
-    const datagrams = handle.onMessages as (data: Buffer, meta: Uint32Array, aux: Buffer | number) => boolean;
-    handle.onMessages = (data, meta, aux, errorQueue) =>
-      errorQueue === true ? this.#receiveErrors(data, meta) : datagrams(data, meta, aux);
+    handle.onErrorQueue = (data, meta) => this.#receiveErrors(data, meta);
     const onError = handle.onError as (error: NodeJS.ErrnoException) => void;
     handle.onError = (error) => {
       if (error.syscall === 'recvmmsg' && ICMP_ERRNOS.has(error.code ?? '')) return;
@@ -280,11 +277,11 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     throw new Error('unused: InetSocketBase decodes in receiveBatch');
   }
 
-  protected override receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
+  protected override receiveBatch(data: Buffer, meta: Uint32Array): boolean {
     const count = meta.length / 8;
     let room = true;
     for (let i = 0; i < count; i++) {
-      const message = this.decodeDatagram(readDatagram(data, meta, i, aux as Buffer, this.#family));
+      const message = this.decodeDatagram(readDatagram(data, meta, i, data, this.#family));
       if (message === null) continue;
       if (!this.deliverMessage(message)) room = false;
       if (this.closed) return false;

@@ -1,6 +1,7 @@
 // One NETLINK_SOCK_DIAG dump over the foundation's SocketHandle: send the request to the kernel,
 // collect the multipart answer until NLMSG_DONE, turn NLMSG_ERROR into a Node-style error.
 import { constants as osConstants } from 'node:os';
+import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { systemError } from '../errors.js';
 import { constants, native } from '../native.js';
 import {
@@ -79,8 +80,8 @@ export function sockDiagDump(request: DumpRequest, options: DumpOptions = {}): P
     handle.onError = (error) => finish(error);
     handle.onMessages = (data, meta) => {
       try {
-        for (let i = 0; i + 8 <= meta.length; i += 8) {
-          const [offset, captured, , flags] = meta.subarray(i, i + 4);
+        for (let i = 0; i < messageCount(meta); i++) {
+          const { dataOffset: offset, captured, flags } = messageEntry(meta, i);
           if (flags & constants.MSG_TRUNC) {
             throw new DiagParseError(`netlink: an answer did not fit the ${SLOT_SIZE}-byte receive buffer`);
           }
