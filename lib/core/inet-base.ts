@@ -1,7 +1,6 @@
-// The generic inet plumbing of rawsock's ICMP and raw IP sockets: family, bind/connect with
+// The generic inet plumbing of rawsock's ICMP, raw IP and UDP sockets: family, bind/connect with
 // sockaddr_in / sockaddr_in6, buffer sizes, TTL / hop limit, received TTL and kernel timestamps
-// (control messages), and the error queue. Nothing ICMP-specific lives here, so these sockets can
-// move onto the shared inet socket base when there is one.
+// (control messages), and the error queue. Nothing protocol-specific lives here.
 import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
 import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
@@ -37,11 +36,23 @@ export interface ReceivedDatagram {
   ttl: number | undefined;
   /** Kernel receive time, nanoseconds since the epoch (SO_TIMESTAMPNS). */
   receivedAt: bigint | undefined;
+  /** All its control messages (those above included), for what a subclass asked for besides. */
+  control: ControlMessage[];
+}
+
+/** Which per-datagram control messages configure() turns on (both by default). */
+export interface ReceiveControl {
+  /** IP_RECVTTL / IPV6_RECVHOPLIMIT. */
+  ttl?: boolean;
+  /** SO_TIMESTAMPNS. */
+  timestamps?: boolean;
 }
 
 const MSG_TRUNC = constants.MSG_TRUNC;
-// Room for IP_TTL / IPV6_HOPLIMIT (CMSG_SPACE(4) = 24) and SCM_TIMESTAMPNS (CMSG_SPACE(16) = 32).
-const CONTROL_SIZE = 128;
+// Room per datagram for IP_TTL / IPV6_HOPLIMIT (CMSG_SPACE(4) = 24), SCM_TIMESTAMPNS
+// (CMSG_SPACE(16) = 32), IP_PKTINFO / IPV6_PKTINFO (CMSG_SPACE(20) = 40 at most), IP_TOS /
+// IPV6_TCLASS (24) and UDP_GRO (24): 144, rounded up so that nothing is cut (MSG_CTRUNC).
+const CONTROL_SIZE = 256;
 const MAX_BATCH = 1024;
 
 /**
@@ -103,6 +114,11 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
   #sendKey = '';
   #sendTarget: Buffer | null = null;
 
+  // The last sender decoded: consecutive datagrams from one peer share one decoded address.
+  readonly #peerBytes = Buffer.alloc(28);
+  #peerLength = 0;
+  #peer: InetAddress | null = null;
+
   protected constructor(family: 4 | 6, type: number, protocol: number, options: InetSocketOptions) {
     super(family === 6 ? constants.AF_INET6 : constants.AF_INET, type, protocol, {
       slots: options.batchSize ?? 8,
@@ -119,14 +135,16 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
    * carries (its TTL or hop limit, and the kernel's receive timestamp). Closes the socket and
    * rethrows when the kernel refuses one.
    */
-  protected configure(options: InetSocketOptions): void {
+  protected configure(options: InetSocketOptions, receive: ReceiveControl = {}): void {
     try {
       const fd = this.fd;
       if (options.receiveBufferSize !== undefined) this.receiveBufferSize = options.receiveBufferSize;
       if (options.sendBufferSize !== undefined) this.sendBufferSize = options.sendBufferSize;
-      if (this.#family === 4) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTTL, 1);
-      else native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_RECVHOPLIMIT, 1);
-      native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_TIMESTAMPNS, 1);
+      if (receive.ttl !== false) {
+        if (this.#family === 4) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTTL, 1);
+        else native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_RECVHOPLIMIT, 1);
+      }
+      if (receive.timestamps !== false) native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_TIMESTAMPNS, 1);
     } catch (error) {
       this.close();
       throw error;
@@ -247,24 +265,24 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
    * error instead (see ICMP_ERRNOS: nothing was sent, and that error is consumed), sends once
    * more, so a datagram never fails for another one's error.
    */
-  protected sendDatagram(bytes: Uint8Array, target: Buffer | null): Promise<number> {
-    const sent = this.sendBytes(bytes, target);
+  protected sendDatagram(bytes: Uint8Array, target: Buffer | null, control: Buffer | null = null): Promise<number> {
+    const sent = this.sendBytes(bytes, target, control);
     if (!this.#errorQueue) return sent;
     return sent.catch((error: unknown) => {
       if (!this.closed && error instanceof Error && ICMP_ERRNOS.has((error as NodeJS.ErrnoException).code ?? '')) {
-        return this.sendBytes(bytes, target);
+        return this.sendBytes(bytes, target, control);
       }
       throw error;
     });
   }
 
   /** trySend() with the same retry as sendDatagram(). */
-  protected trySendDatagram(bytes: Uint8Array, target: Buffer | null): boolean {
+  protected trySendDatagram(bytes: Uint8Array, target: Buffer | null, control: Buffer | null = null): boolean {
     try {
-      return this.trySendBytes(bytes, target);
+      return this.trySendBytes(bytes, target, control);
     } catch (error) {
       if (this.#errorQueue && ICMP_ERRNOS.has((error as NodeJS.ErrnoException).code ?? '')) {
-        return this.trySendBytes(bytes, target);
+        return this.trySendBytes(bytes, target, control);
       }
       throw error;
     }
@@ -284,12 +302,57 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     const count = meta.length / 8;
     let room = true;
     for (let i = 0; i < count; i++) {
-      const message = this.decodeDatagram(readDatagram(data, meta, i, aux as Buffer, this.#family));
-      if (message === null) continue;
-      if (!this.deliverMessage(message)) room = false;
+      if (!this.deliverDatagram(this.#readDatagram(data, meta, i, aux as Buffer))) room = false;
       if (this.closed) return false;
     }
     return room;
+  }
+
+  /**
+   * Delivers one received datagram as decodeDatagram() turns it into a message; false when a
+   * loop is full. A subclass that makes several messages of one datagram (UDP GRO) overrides it.
+   */
+  protected deliverDatagram(datagram: ReceivedDatagram): boolean {
+    const message = this.decodeDatagram(datagram);
+    return message === null || this.deliverMessage(message);
+  }
+
+  #readDatagram(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): ReceivedDatagram {
+    const m = index * 8;
+    const offset = meta[m] as number;
+    const captured = meta[m + 1] as number;
+    const size = meta[m + 2] as number;
+    const auxOffset = meta[m + 4] as number;
+    const addressLength = meta[m + 5] as number;
+    const controlLength = meta[m + 6] as number;
+    const control = controlLength === 0 ? [] : parseControlMessages(aux, auxOffset + addressLength, controlLength);
+    const { ttl, receivedAt } = readTtlAndTime(control, this.#family);
+    return {
+      data: data.subarray(offset, offset + captured),
+      size,
+      truncated: size > captured || ((meta[m + 3] as number) & MSG_TRUNC) !== 0,
+      peer: this.#decodePeer(aux, auxOffset, addressLength),
+      ttl,
+      receivedAt,
+      control,
+    };
+  }
+
+  #decodePeer(aux: Buffer, offset: number, length: number): InetAddress | null {
+    const cached = this.#peerBytes;
+    if (
+      this.#peer !== null &&
+      length === this.#peerLength &&
+      aux.compare(cached, 0, length, offset, offset + length) === 0
+    ) {
+      return this.#peer;
+    }
+    const peer = decodeInet(aux, offset, length);
+    if (peer === null || length > cached.length) return peer;
+    aux.copy(cached, 0, offset, offset + length);
+    this.#peerLength = length;
+    this.#peer = peer;
+    return peer;
   }
 
   #receiveErrors(batch: Buffer, meta: Uint32Array): boolean {
@@ -324,25 +387,6 @@ export function readTtlAndTime(control: ControlMessage[], family: 4 | 6): { ttl?
     }
   }
   return { ...(ttl === undefined ? {} : { ttl }), ...(receivedAt === undefined ? {} : { receivedAt }) };
-}
-
-function readDatagram(data: Buffer, meta: Uint32Array, index: number, aux: Buffer, family: 4 | 6): ReceivedDatagram {
-  const m = index * 8;
-  const offset = meta[m] as number;
-  const captured = meta[m + 1] as number;
-  const size = meta[m + 2] as number;
-  const auxOffset = meta[m + 4] as number;
-  const addressLength = meta[m + 5] as number;
-  const control = parseControlMessages(aux, auxOffset + addressLength, meta[m + 6] as number);
-  const { ttl, receivedAt } = readTtlAndTime(control, family);
-  return {
-    data: data.subarray(offset, offset + captured),
-    size,
-    truncated: size > captured || ((meta[m + 3] as number) & MSG_TRUNC) !== 0,
-    peer: decodeInet(aux, auxOffset, addressLength),
-    ttl,
-    receivedAt,
-  };
 }
 
 /**
