@@ -287,7 +287,8 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
     try {
       control = this.#control(options);
     } catch (error) {
-      return Promise.reject(error);
+      if (isSystemError(error)) return Promise.reject(error); // if_nametoindex: no such interface
+      throw error;
     }
     const sent = this.sendDatagram(bytes, target, control);
     return options?.segmentSize === undefined
@@ -341,7 +342,8 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
       try {
         controls[i] = this.#control(options);
       } catch (error) {
-        return Promise.reject(error);
+        if (isSystemError(error)) return Promise.reject(error);
+        throw error;
       }
       previous = d;
     }
@@ -516,6 +518,11 @@ function sameSendOptions(a: UdpDatagram, b: UdpDatagram): boolean {
     a.tos === b.tos &&
     a.segmentSize === b.segmentSize
   );
+}
+
+/** A kernel's answer (it names its system call), as opposed to an argument error. */
+function isSystemError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 function explainGso(error: unknown): unknown {
