@@ -119,10 +119,12 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
   #peerLength = 0;
   #peer: InetAddress | null = null;
 
-  protected constructor(family: 4 | 6, type: number, protocol: number, options: InetSocketOptions) {
+  /** `coalesceMs`: receive coalescing, as UdpLiteSocket's option of that name (0: off). */
+  protected constructor(family: 4 | 6, type: number, protocol: number, options: InetSocketOptions, coalesceMs = 0) {
     super(family === 6 ? constants.AF_INET6 : constants.AF_INET, type, protocol, {
       slots: options.batchSize ?? 8,
       slotSize: options.maxDatagramSize ?? 65535,
+      coalesceMs,
       controlSize: CONTROL_SIZE,
       // recvmmsg(2) with MSG_TRUNC reports a datagram's real length even when it did not fit.
       flags: MSG_TRUNC,

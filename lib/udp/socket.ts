@@ -94,11 +94,17 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
   readonly #interfaceIndexes = new Map<string, number>();
 
   private constructor(options: UdpSocketOptions) {
-    super(options.family, constants.SOCK_DGRAM, constants.IPPROTO_UDP, {
-      ...options,
-      batchSize: options.batchSize ?? DEFAULT_BATCH,
-      maxDatagramSize: options.gro ? GRO_READ_SIZE : options.maxDatagramSize,
-    });
+    super(
+      options.family,
+      constants.SOCK_DGRAM,
+      constants.IPPROTO_UDP,
+      {
+        ...options,
+        batchSize: options.batchSize ?? DEFAULT_BATCH,
+        maxDatagramSize: options.gro ? GRO_READ_SIZE : options.maxDatagramSize,
+      },
+      options.coalesceMs ?? 0,
+    );
     this.#gro = options.gro === true;
     this.#keepCoalesced = options.keepCoalesced === true;
   }
