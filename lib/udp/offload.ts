@@ -22,7 +22,7 @@ export const GSO_MISSING = 'UDP_SEGMENT (UDP segmentation offload, GSO) needs Li
 export const GRO_MISSING = 'UDP_GRO (UDP receive offload) needs Linux 5.0 or later';
 /** Why the kernel refuses a GSO send with EINVAL (net/ipv4/udp.c udp_send_skb). */
 export const GSO_REFUSED =
-  'a UDP_SEGMENT send is refused when a segment plus the IP and UDP headers exceeds the path MTU, when it makes more segments than the kernel allows (UDP_MAX_SEGMENTS: 64, 128 since Linux 6.11), or when UDP checksums are off';
+  'a UDP_SEGMENT send is refused when a segment plus the IP and UDP headers exceeds the path MTU, when it makes more segments than the kernel allows (UDP_MAX_SEGMENTS: 128 on Linux 6.18, 64 on older kernels), or when UDP checksums are off';
 
 let cached: UdpOffloadSupport | undefined;
 
