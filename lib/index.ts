@@ -43,6 +43,7 @@ export {
   type VlanTag,
 } from './packet/index.js';
 export * from './pcap/index.js';
+export * from './rtnetlink/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
 export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOptions } from './sniffer/udp-sniffer.js';
 export * from './traceroute/index.js';
