@@ -49,3 +49,4 @@ export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOpti
 export * from './traceroute/index.js';
 export * from './udplite/index.js';
 export * from './unix/index.js';
+export * from './dhcp/index.js';

@@ -5,6 +5,7 @@ export type { AddressChange, AddressFlag, InterfaceAddress } from './address.js'
 export {
   addAddress,
   addRoute,
+  type ChangeOptions,
   deleteAddress,
   deleteRoute,
   listAddresses,

@@ -16,6 +16,7 @@ import {
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_EXCL,
+  NLM_F_REPLACE,
   RTM_DELADDR,
   RTM_DELROUTE,
   RTM_GETADDR,
@@ -41,6 +42,17 @@ export interface RtnetlinkOptions {
   /** Give up after this long (default 5000 ms): ETIMEDOUT. */
   timeoutMs?: number;
 }
+
+/** Options of addAddress() and addRoute(). */
+export interface ChangeOptions extends RtnetlinkOptions {
+  /**
+   * Replace what is there instead of failing with EEXIST (NLM_F_REPLACE, as `ip addr replace` /
+   * `ip route replace`): an address keeps its place and gets the new lifetimes and broadcast.
+   */
+  replace?: boolean;
+}
+
+const createFlags = (options: ChangeOptions) => NLM_F_CREATE | (options.replace === true ? NLM_F_REPLACE : NLM_F_EXCL);
 
 const route = (answerType?: number) => ({
   protocol: NETLINK_ROUTE,
@@ -100,13 +112,13 @@ function checkChange(change: unknown, what: string): void {
 /**
  * Adds an address to an interface (RTM_NEWADDR, as `ip addr add 192.0.2.10/24 dev eth0`).
  * The kernel also adds the prefix route. Needs CAP_NET_ADMIN.
- * @throws EEXIST when the interface already has the address; EPERM without CAP_NET_ADMIN.
+ * @throws EEXIST when the interface already has the address (unless `replace`); EPERM without CAP_NET_ADMIN.
  * @example await addAddress({ interface: 'eth0', address: '192.0.2.10', prefixLength: 24, validLifetime: 3600 })
  */
-export async function addAddress(address: AddressChange, options: RtnetlinkOptions = {}): Promise<void> {
+export async function addAddress(address: AddressChange, options: ChangeOptions = {}): Promise<void> {
   checkChange(address, 'address');
   const index = interfaceIndex(address.interface);
-  await change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addressMessage(address, index, true), options);
+  await change(RTM_NEWADDR, createFlags(options), addressMessage(address, index, true), options);
 }
 
 /**
@@ -125,10 +137,10 @@ export async function deleteAddress(address: AddressChange, options: RtnetlinkOp
  * @throws EEXIST when the same route exists; ENETUNREACH when the gateway is not on a link.
  * @example await addRoute({ destination: '0.0.0.0', gateway: '192.0.2.1', interface: 'eth0', protocol: 'dhcp' })
  */
-export async function addRoute(routeChange: RouteChange, options: RtnetlinkOptions = {}): Promise<void> {
+export async function addRoute(routeChange: RouteChange, options: ChangeOptions = {}): Promise<void> {
   checkChange(routeChange, 'route');
   const index = interfaceIndex(routeChange.interface);
-  await change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, routeMessage(routeChange, index), options);
+  await change(RTM_NEWROUTE, createFlags(options), routeMessage(routeChange, index), options);
 }
 
 /**
