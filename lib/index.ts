@@ -8,6 +8,7 @@ export type { IterateOptions } from './core/receiver.js';
 export type { InetAddress } from './core/sockaddr.js';
 export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
+export * from './dhcp/index.js';
 export * from './diag/index.js';
 export * from './icmp/index.js';
 export * from './ip/index.js';
@@ -49,4 +50,3 @@ export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOpti
 export * from './traceroute/index.js';
 export * from './udplite/index.js';
 export * from './unix/index.js';
-export * from './dhcp/index.js';
