@@ -17,6 +17,7 @@
 //     process.platform faked, and a TypeScript consumer of every entry point (nodenext, node10).
 //  5. The tarball without its prebuilds, installed on the compiler-less PATH: the install must
 //     end with scripts/install.mjs's one line (what to install), not node-gyp's stack.
+//  6. `npm pack` on that PATH: prepack refuses with one line and no tarball is made.
 //
 // Prints one line per check and last `N passed, N failed`; exits non-zero when any check failed.
 // RAWSOCK_PACK_KEEP=1 keeps the temporary project for a look.
@@ -25,6 +26,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -491,6 +493,23 @@ report(
   'and node-gyp never started (no gyp stack)',
   said.match(/gyp ERR!.*/)?.[0],
 );
+
+// ---- 6. no packing without the tools for fresh prebuilds ------------------------------------
+
+// On the compiler-less PATH, `npm pack` in the clone must refuse (prepack) and leave no tarball.
+const refusedDir = path.join(work, 'refused');
+mkdirSync(refusedDir);
+const refused = run(process.execPath, [npmCli, 'pack', '--pack-destination', refusedDir], {
+  cwd: clone,
+  env: userEnv,
+});
+const refusal = refused.stderr.split('\n').find((line) => line.startsWith('prepack: refusing to pack'));
+report(
+  refused.status !== 0 && refusal !== undefined && /g\+\+-aarch64-linux-gnu/.test(refusal),
+  'npm pack without compilers refuses, naming what to install',
+  refusal ?? tail(`${refused.stdout}\n${refused.stderr}`, 5),
+);
+report(readdirSync(refusedDir).length === 0, 'and leaves no tarball');
 
 if (process.env.RAWSOCK_PACK_KEEP === '1') console.log(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });
