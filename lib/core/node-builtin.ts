@@ -6,12 +6,14 @@ import type * as fs from 'node:fs';
 import type * as module from 'node:module';
 import type * as path from 'node:path';
 import type * as url from 'node:url';
+import type * as util from 'node:util';
 
 interface Builtins {
   'node:fs': typeof fs;
   'node:module': typeof module;
   'node:path': typeof path;
   'node:url': typeof url;
+  'node:util': typeof util;
 }
 
 /**
@@ -29,3 +31,16 @@ export function nodeBuiltin<Id extends keyof Builtins>(id: Id, what: string): Bu
 
 /** True when the host stores the low byte of a number first (every Linux platform Node runs on but s390x). */
 export const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const nodeUtil = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:util') as typeof util | undefined;
+
+/**
+ * node:util's inspect() where there is one, so error messages show values exactly as Node's own
+ * do; elsewhere (a browser bundle) a plain rendering: strings quoted, anything else String().
+ */
+export function inspect(value: unknown, options?: util.InspectOptions): string {
+  if (nodeUtil) return nodeUtil.inspect(value, options);
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
