@@ -97,6 +97,11 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     return this.#closed;
   }
 
+  /** Throws ERR_SOCKET_CLOSED after close(). */
+  protected checkOpen(): void {
+    if (this.#closed) throw socketClosed();
+  }
+
   /** The native handle, or ERR_SOCKET_CLOSED after close(). */
   protected get handle(): NativeSocketHandle {
     if (this.#closed) throw socketClosed();

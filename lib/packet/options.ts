@@ -1,4 +1,4 @@
-// Options of PacketSocket.open(), checked and resolved before any socket exists, so a mistake
+// Options of PacketSocket.create(), checked and resolved before any socket exists, so a mistake
 // fails with a clear error and nothing is ever received under half-applied settings.
 import {
   checkBoolean,
@@ -49,7 +49,7 @@ export type ProtocolName = keyof typeof PROTOCOLS;
  * TPACKET_V3 ring geometry (Documentation/networking/packet_mmap.rst). The kernel fills one
  * block at a time with variable-sized packets and hands it over when it is full or when
  * `retireTimeoutMs` has passed since it was opened; each handed-over block reaches JS as one batch.
- * @example PacketSocket.open({ interface: 'eth0', ring: { blockSize: 4 << 20, blockCount: 16, retireTimeoutMs: 2 } })
+ * @example PacketSocket.create({ interface: 'eth0', ring: { blockSize: 4 << 20, blockCount: 16, retireTimeoutMs: 2 } })
  */
 export interface RingOptions {
   /** Bytes per block, a multiple of the page size (default 1 MiB: thousands of small packets per batch). */
@@ -80,9 +80,9 @@ export interface RingOptions {
 }
 
 /**
- * Options of {@link PacketSocket.open}.
+ * Options of {@link PacketSocket.create}.
  * @example
- * PacketSocket.open({
+ * PacketSocket.create({
  *   mode: 'raw',
  *   interface: 'eth0',
  *   filter: bpf.compile('arp or icmp'),
@@ -128,8 +128,10 @@ export interface PacketSocketOptions {
    * limits) the socket falls back to recvmmsg; an explicit geometry that fails throws.
    */
   ring?: boolean | RingOptions;
-  /** SO_RCVBUF for the recvmmsg path (bytes; the kernel doubles it). */
+  /** SO_RCVBUF for the recvmmsg path (bytes; the kernel doubles it; SO_RCVBUFFORCE when allowed). */
   receiveBufferSize?: number;
+  /** SO_SNDBUF in bytes (SO_SNDBUFFORCE when allowed): how much send() may have queued. */
+  sendBufferSize?: number;
   /** Join a PACKET_FANOUT group to share the traffic with other sockets (other threads or processes). */
   fanout?: FanoutOptions;
 }
@@ -149,6 +151,7 @@ export interface ResolvedOptions {
   ring: Required<RingOptions> | null;
   ringExplicit: boolean;
   receiveBufferSize: number | null;
+  sendBufferSize: number | null;
   fanout: Required<FanoutOptions> | null;
 }
 
@@ -157,7 +160,7 @@ export const DEFAULT_SNAPLEN = 262144;
 /**
  * The ring geometry used when `ring` is true or absent: 8 blocks of 1 MiB, 2048-byte frames, a
  * 10 ms retire timeout, at most 4 blocks per batch.
- * @example PacketSocket.open({ ring: { ...DEFAULT_RING, blockCount: 32 } })
+ * @example PacketSocket.create({ ring: { ...DEFAULT_RING, blockCount: 32 } })
  */
 export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
   blockSize: 1 << 20,
@@ -262,6 +265,7 @@ const OPTION_NAMES = [
   'snapLength',
   'ring',
   'receiveBufferSize',
+  'sendBufferSize',
   'fanout',
 ];
 
@@ -279,6 +283,8 @@ export function resolveOptions(value: unknown): ResolvedOptions {
   const { ring, explicit } = resolveRing(options.ring);
   const receiveBufferSize =
     options.receiveBufferSize === undefined ? null : checkBufferSize('receiveBufferSize', options.receiveBufferSize);
+  const sendBufferSize =
+    options.sendBufferSize === undefined ? null : checkBufferSize('sendBufferSize', options.sendBufferSize);
   const fanout = options.fanout === undefined ? null : checkFanout(options.fanout);
   const { index, name } = resolveInterface(options.interface);
   if (promiscuous && index === 0) {
@@ -298,6 +304,7 @@ export function resolveOptions(value: unknown): ResolvedOptions {
     ring,
     ringExplicit: explicit,
     receiveBufferSize,
+    sendBufferSize,
     fanout,
   };
 }

@@ -2,8 +2,9 @@
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
 import { validate } from '../bpf/validate.js';
 import { run as runFilter } from '../bpf/vm.js';
-import { setBufferSize } from '../core/buffer-size.js';
+import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
+import { deprecate } from '../core/deprecate.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
@@ -69,7 +70,7 @@ const CAP_NET_RAW_HINT =
  * Receiving is backpressured: when a `for await` loop falls behind, the socket stops reading and
  * the kernel counts what it cannot queue (`stats().dropped`); JS memory does not grow.
  * @example
- * const socket = PacketSocket.open({ interface: 'lo', filter: bpf.compile('udp port 5000'), ignoreOutgoing: true });
+ * const socket = PacketSocket.create({ interface: 'lo', filter: bpf.compile('udp port 5000'), ignoreOutgoing: true });
  * socket.on('packet', (packet) => console.log(packet.interfaceName, packet.originalLength));
  * setTimeout(() => {
  *   console.log(socket.stats());
@@ -124,9 +125,9 @@ export class PacketSocket extends DatagramSocket<Packet> {
    *
    * @throws TypeError/RangeError for bad options, ENODEV for an unknown interface, EPERM with a
    * hint when the process lacks CAP_NET_RAW.
-   * @example const socket = PacketSocket.open({ mode: 'cooked', protocol: 'ipv6', interface: 'eth0' });
+   * @example const socket = PacketSocket.create({ mode: 'cooked', protocol: 'ipv6', interface: 'eth0' });
    */
-  static open(options: PacketSocketOptions = {}): PacketSocket {
+  static create(options: PacketSocketOptions = {}): PacketSocket {
     const resolved = resolveOptions(options);
     try {
       return new PacketSocket(resolved);
@@ -134,6 +135,15 @@ export class PacketSocket extends DatagramSocket<Packet> {
       const denied = hasCode(error, 'EPERM') || hasCode(error, 'EACCES');
       throw denied && error.syscall === 'socket' ? explain(error, CAP_NET_RAW_HINT) : error;
     }
+  }
+
+  /**
+   * The old name of {@link PacketSocket.create}, kept for one minor version.
+   * @deprecated Use PacketSocket.create() (RAWSOCK_DEP0001, docs/sockets.md).
+   */
+  static open(options: PacketSocketOptions = {}): PacketSocket {
+    deprecate('RAWSOCK_DEP0001', 'PacketSocket.open() and UdpSniffer.open() are deprecated: use create()');
+    return PacketSocket.create(options);
   }
 
   private constructor(options: ResolvedOptions) {
@@ -178,6 +188,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
       }
       if (options.receiveBufferSize !== null) setBufferSize(fd, 'receive', options.receiveBufferSize);
+      if (options.sendBufferSize !== null) setBufferSize(fd, 'send', options.sendBufferSize);
       // 3. The receive path. Allocating a ring on a bound socket drops packets, so it comes first.
       if (options.ring) {
         try {
@@ -544,7 +555,8 @@ export class PacketSocket extends DatagramSocket<Packet> {
   /**
    * Sends one packet: a whole frame, link header included, on 'raw' sockets; the network-layer
    * payload on 'cooked' ones (the kernel builds the link header for `destination`/`protocol`).
-   * Resolves with the bytes sent; waits for room when the socket buffer is full.
+   * Resolves with the bytes sent; waits for room when the socket buffer is full. Bad arguments
+   * and a closed socket throw; the kernel's refusal (ENETDOWN, EMSGSIZE, …) rejects.
    *
    * This bypasses the kernel's routing, neighbour tables and firewall: the frame leaves on the
    * interface you name exactly as given, and the stack's own sockets on this host do not see it
@@ -552,17 +564,37 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * @example await socket.send(buildEthernetFrame({ destination, source: socket.hardwareAddress, etherType: 0x0800, payload: ipPacket }))
    */
   send(data: Uint8Array | string, options: PacketSendOptions = {}): Promise<number> {
-    try {
-      if (this.closed) throw socketClosed();
-      return this.sendBytes(toBytes(data), this.#sendAddress(options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    this.checkOpen();
+    return this.sendBytes(toBytes(data), this.#sendAddress(options));
   }
 
   /** Sends now if there is room: true when sent, false when the buffer is full (nothing sent). */
   trySend(data: Uint8Array | string, options: PacketSendOptions = {}): boolean {
+    this.checkOpen();
     return this.trySendBytes(toBytes(data), this.#sendAddress(options));
+  }
+
+  /**
+   * The kernel's receive buffer in bytes (SO_RCVBUF, what the recvmmsg path queues; the ring has
+   * its own memory). Setting it asks for a size as on every rawsock socket (docs/sockets.md).
+   */
+  get receiveBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'receive');
+  }
+
+  /** Asks for a receive buffer of `bytes` (see the getter). */
+  set receiveBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'receive', bytes);
+  }
+
+  /** The kernel's send buffer in bytes (SO_SNDBUF). */
+  get sendBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'send');
+  }
+
+  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
+  set sendBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   #sendAddress(options: PacketSendOptions): Buffer | null {

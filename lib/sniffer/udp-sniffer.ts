@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
+import { deprecate } from '../core/deprecate.js';
 import { ensureHook } from '../core/listener-hooks.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { checkInteger, checkOneOf, checkOptions, checkPort, checkString, optionalBoolean } from '../core/validate.js';
@@ -17,8 +18,8 @@ import type { PacketSocketStats } from '../packet/stats.js';
 import { type HeldPort, holdUdpPort } from './hold-port.js';
 
 /**
- * Options of UdpSniffer.open().
- * @example UdpSniffer.open({ port: 5353, address: '224.0.0.251', family: 4, interface: 'eth0', holdPort: true, snapLength: 1500 })
+ * Options of UdpSniffer.create().
+ * @example UdpSniffer.create({ port: 5353, address: '224.0.0.251', family: 4, interface: 'eth0', holdPort: true, snapLength: 1500 })
  */
 export interface UdpSnifferOptions {
   /** Destination UDP port to watch. */
@@ -126,7 +127,7 @@ function sniffFilter(o: UdpSnifferOptions, boundToLoopback: boolean, loopbacks: 
  * program has bound that port (or none: see `holdPort`). Needs CAP_NET_RAW.
  *
  * @example
- * const sniffer = UdpSniffer.open({ port: 67, interface: 'eth0' });
+ * const sniffer = UdpSniffer.create({ port: 67, interface: 'eth0' });
  * for await (const datagram of sniffer) console.log(datagram.source, datagram.payload);
  */
 export class UdpSniffer extends EventEmitter {
@@ -170,15 +171,15 @@ export class UdpSniffer extends EventEmitter {
 
   /**
    * Opens the packet socket (filter attached before it is bound: nothing else is ever queued).
-   * @example const sniffer = UdpSniffer.open({ port: 53, family: 6 });
+   * @example const sniffer = UdpSniffer.create({ port: 53, family: 6 });
    */
-  static open(options: UdpSnifferOptions): UdpSniffer {
+  static create(options: UdpSnifferOptions): UdpSniffer {
     const o = checkSnifferOptions(options);
     const loopbacks = loopbackIndexes();
     const index = resolveInterface(o.interface).index;
     const boundToLoopback = index !== 0 && loopbacks.includes(index);
     const filter = sniffFilter(o, boundToLoopback, loopbacks).toProgram({ framing: 'cooked', snaplen: 262144 });
-    const socket = PacketSocket.open({
+    const socket = PacketSocket.create({
       mode: 'cooked',
       protocol: o.family === 4 ? 'ip' : o.family === 6 ? 'ipv6' : 'all',
       ...(o.interface !== undefined ? { interface: o.interface } : {}),
@@ -202,6 +203,15 @@ export class UdpSniffer extends EventEmitter {
       }
     }
     return new UdpSniffer(socket, o.port, held);
+  }
+
+  /**
+   * The old name of {@link UdpSniffer.create}, kept for one minor version.
+   * @deprecated Use UdpSniffer.create() (RAWSOCK_DEP0001, docs/sockets.md).
+   */
+  static open(options: UdpSnifferOptions): UdpSniffer {
+    deprecate('RAWSOCK_DEP0001', 'PacketSocket.open() and UdpSniffer.open() are deprecated: use create()');
+    return UdpSniffer.create(options);
   }
 
   /** True when this sniffer holds the port with a placeholder socket (holdPort and nobody else had it). */
@@ -291,7 +301,19 @@ export class UdpSniffer extends EventEmitter {
     return this.datagrams();
   }
 
-  /** Closes the packet socket and the placeholder; loops end. Idempotent. */
+  /** Keeps the event loop alive while the sniffer is open (the default; the placeholder port never does). */
+  ref(): this {
+    this.#socket.ref();
+    return this;
+  }
+
+  /** Lets the process exit even though the sniffer is open (like dgram's unref()). */
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
+  /** Closes the packet socket and the placeholder; loops end; 'close' follows on the next tick. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
