@@ -7,7 +7,9 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PingSocket } from '../lib/icmp/index.js';
 import { PacketSocket, UdpLiteSocket, UdpSniffer, UnixDatagramSocket } from '../lib/index.js';
+import { RawIpSocket } from '../lib/ip/index.js';
 import { run, tsxNode } from './helpers/netns.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -185,5 +187,45 @@ describe('deprecated names warn once per process (RAWSOCK_DEP0001, RAWSOCK_DEP00
     expect(() => UnixDatagramSocket.create({ maxMessageSize: 16, maxDatagramSize: 16 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
+  });
+});
+
+describe('a fresh socket shows only the listeners the user added', () => {
+  const fresh: [string, () => { eventNames(): (string | symbol)[]; close(): void }][] = [
+    ['UdpLiteSocket', () => UdpLiteSocket.create({ family: 4 })],
+    ['UnixDatagramSocket', () => UnixDatagramSocket.create()],
+    ['PacketSocket', () => PacketSocket.create({ interface: 'lo', ring: false })],
+    ['UdpSniffer', () => UdpSniffer.create({ port: 9, interface: 'lo' })],
+    ['PingSocket', () => PingSocket.create({ family: 4 })],
+    ['RawIpSocket', () => RawIpSocket.create({ family: 4, protocol: 253 })],
+  ];
+  it.each(fresh)('%s', (_name, create) => {
+    const socket = create() as unknown as NodeJS.EventEmitter & { close(): void };
+    expect(socket.eventNames()).toEqual([]);
+    expect(socket.listenerCount('newListener')).toBe(0);
+    const added: (string | symbol)[] = [];
+    socket.on('newListener', (event: string | symbol) => added.push(event)); // the user's own, untouched
+    socket.on('error', () => {});
+    expect(socket.eventNames()).toEqual(['newListener', 'error']);
+    expect(added).toEqual(['error']);
+    socket.removeAllListeners();
+    expect(socket.eventNames()).toEqual([]);
+    socket.close();
+  });
+
+  it('reading still starts with the first listener, also after removeAllListeners()', async () => {
+    const name = abstractName();
+    const rx = UnixDatagramSocket.create().bind(name);
+    const tx = UnixDatagramSocket.create();
+    const onMessage = () => {};
+    rx.on('message', onMessage);
+    rx.once('message', () => {});
+    rx.removeAllListeners();
+    expect(rx.eventNames()).toEqual([]);
+    const received = once(rx, 'message') as Promise<[{ data: Buffer }]>;
+    await tx.send('after removeAllListeners', name);
+    expect((await received)[0].data.toString()).toBe('after removeAllListeners');
+    expect(rx.eventNames()).toEqual([]); // once() took its listener away
+    for (const s of [rx, tx]) s.close();
   });
 });

@@ -9,8 +9,10 @@ import {
   optionalBoolean,
   optionalInteger,
 } from '../core/validate.js';
+import { ETHERTYPES } from '../decode/ethertypes.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
+import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { checkFanout, type FanoutOptions } from './fanout.js';
 import { checkProgram, type FilterProgram } from './filter.js';
 
@@ -22,24 +24,24 @@ import { checkProgram, type FilterProgram } from './filter.js';
  */
 export type PacketSocketMode = 'raw' | 'cooked';
 
-/** EtherType names accepted for `protocol`. */
+/** EtherType names accepted for `protocol` (values from rawsock's one table, ETHERTYPES). */
 export const PROTOCOLS = Object.freeze({
   /** ETH_P_ALL: every protocol, outgoing packets included. */
-  all: 0x0003,
+  all: ETHERTYPES.all,
   /** ETH_P_IP: IPv4. */
-  ip: 0x0800,
+  ip: ETHERTYPES.ipv4,
   /** ETH_P_IP: IPv4 (the same as `ip`). */
-  ipv4: 0x0800,
+  ipv4: ETHERTYPES.ipv4,
   /** ETH_P_ARP. */
-  arp: 0x0806,
+  arp: ETHERTYPES.arp,
   /** ETH_P_8021Q: frames whose 802.1Q tag is still in the frame. */
-  vlan: 0x8100,
+  vlan: ETHERTYPES.vlan,
   /** ETH_P_IPV6. */
-  ipv6: 0x86dd,
+  ipv6: ETHERTYPES.ipv6,
   /** ETH_P_8021AD: 802.1ad service-tagged frames. */
-  qinq: 0x88a8,
+  qinq: ETHERTYPES.qinq,
   /** ETH_P_LLDP: Link Layer Discovery Protocol. */
-  lldp: 0x88cc,
+  lldp: ETHERTYPES.lldp,
 });
 
 /** A protocol name the `protocol` option accepts: a key of {@link PROTOCOLS}. */
@@ -155,7 +157,7 @@ export interface ResolvedOptions {
   fanout: Required<FanoutOptions> | null;
 }
 
-export const DEFAULT_SNAPLEN = 262144;
+export { DEFAULT_SNAPLEN };
 
 /**
  * The ring geometry used when `ring` is true or absent: 8 blocks of 1 MiB, 2048-byte frames, a

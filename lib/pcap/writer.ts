@@ -9,6 +9,7 @@ import { parseMac } from '../decode/address.js';
 import { SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH } from '../decode/cooked.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethernet.js';
 import {
+  DEFAULT_SNAPLEN,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   linkTypeNumber,
@@ -21,8 +22,8 @@ import {
   type PcapLinkType,
 } from './format.js';
 
-/** libpcap's largest snap length (MAXIMUM_SNAPLEN), and the default here. */
-export const DEFAULT_SNAPLEN = 262144;
+// libpcap's largest snap length (MAXIMUM_SNAPLEN), and the default here: lib/pcap/format.ts.
+export { DEFAULT_SNAPLEN };
 
 /**
  * Options of a {@link PcapWriter}.
