@@ -1,5 +1,6 @@
 // Filter builders: the filters people usually write with tcpdump expressions, as composable
 // values that generate classic BPF for the framing of the socket they are attached to.
+import { checkInteger } from '../core/validate.js';
 import { ETHERTYPES } from '../decode/ethertypes.js';
 import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import {
@@ -145,16 +146,7 @@ function negate(node: Node): Node {
 }
 
 function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw Object.assign(
-      new RangeError(
-        `The value of "${name}" is out of range. It must be an integer from 0 to ${max}. Received ${value}`,
-      ),
-      {
-        code: 'ERR_OUT_OF_RANGE',
-      },
-    );
-  }
+  checkInteger(name, value, 0, max);
 }
 
 function etherTypeNode(ctx: Context, type: number): Node {

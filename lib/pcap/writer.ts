@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
+import { checkInteger } from '../core/validate.js';
 import { parseMac } from '../decode/address.js';
 import { SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH } from '../decode/cooked.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethernet.js';
@@ -74,9 +75,7 @@ export interface PcapPacket {
 }
 
 function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${name} must be an integer in 0..${max}, got ${value}`);
-  }
+  checkInteger(name, value, 0, max);
 }
 
 /**
