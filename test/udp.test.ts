@@ -5,11 +5,15 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type UdpMessage, UdpSocket, udpOffloadSupport } from '../lib/udp/index.js';
 import { run } from './helpers/netns.js';
 import { python, startPython, VethPeer } from './helpers/udp-peers.js';
 
+const here = path.dirname(new URL(import.meta.url).pathname);
 type Family = 4 | 6;
 const FAMILIES: Family[] = [4, 6];
 const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
@@ -588,4 +592,52 @@ describe('bad input', () => {
       expect(call).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
     }
   });
+});
+
+describe('worker threads', () => {
+  function socketInodes(): Set<string> {
+    const out = new Set<string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.startsWith('socket:')) out.add(target);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return out;
+  }
+
+  it.each(['worker.terminate()', 'process.exit() in the worker'])(
+    'three busy workers ended by %s, three rounds: no socket left, no crash',
+    async (how) => {
+      const before = socketInodes();
+      for (let round = 0; round < 3; round++) {
+        const workers = await Promise.all(
+          Array.from({ length: 3 }, async () => {
+            const worker = new Worker(path.join(here, 'helpers/tsx-worker.mjs'), {
+              workerData: { module: path.join(here, 'helpers/udp-worker.ts') },
+            });
+            const [message] = await once(worker, 'message');
+            expect(message).toEqual({ busy: ['batch', 'gso-gro', 'single'] });
+            return worker;
+          }),
+        );
+        expect(socketInodes().size).toBeGreaterThan(before.size);
+        await Promise.all(
+          workers.map(async (worker) => {
+            if (how === 'worker.terminate()') {
+              await worker.terminate();
+            } else {
+              const exited = once(worker, 'exit');
+              worker.postMessage('exit');
+              expect((await exited)[0]).toBe(0);
+            }
+          }),
+        );
+        expect([...socketInodes()].filter((inode) => !before.has(inode))).toEqual([]);
+      }
+    },
+    120_000,
+  );
 });
