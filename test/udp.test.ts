@@ -240,6 +240,33 @@ s.sendto(b'marked', ('${loopback}', ${plain.address().port}))`);
   });
 });
 
+describe('dual stack', () => {
+  it('an IPv6 socket reports an IPv4 datagram as IPv4-mapped: sender, arrival address, TTL and TOS', async () => {
+    const socket = UdpSocket.create({
+      family: 6,
+      ipv6Only: false,
+      receivePacketInfo: true,
+      receiveTtl: true,
+      receiveTos: true,
+    }).bind(0, '::');
+    const got = take(socket, 1);
+    await python(`
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 33)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x20)
+s.sendto(b'four', ('127.0.0.1', ${socket.address().port}))`);
+    expect((await got)[0]).toMatchObject({
+      address: '::ffff:127.0.0.1',
+      family: 'IPv6',
+      localAddress: '::ffff:127.0.0.1',
+      interfaceIndex: 1,
+      ttl: 33,
+      tos: 0x20,
+    });
+    socket.close();
+  });
+});
+
 describe.each(FAMILIES)('IPv%i batches', (family) => {
   const loopback = LOOPBACK[family];
 

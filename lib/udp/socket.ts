@@ -77,6 +77,15 @@ interface Arrival {
   segmentSize: number | undefined;
 }
 
+// What a datagram without control messages (none asked for) reports: shared, never written.
+const NO_ARRIVAL: Readonly<Arrival> = Object.freeze({
+  localAddress: undefined,
+  interfaceIndex: undefined,
+  ttl: undefined,
+  tos: undefined,
+  segmentSize: undefined,
+});
+
 /**
  * A UDP socket. Create with {@link UdpSocket.create}, `bind()` to receive, `send()` /
  * `sendBatch()` to send. Receive with `for await (const message of socket)`, with
@@ -142,6 +151,13 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
     if (o.receiveTos) {
       if (v6) native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_RECVTCLASS, 1);
       else native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTOS, 1);
+    }
+    // IPv4 datagrams to a dual-stack IPv6 socket come with the IPv4 control messages, and only
+    // those asked for at level IPPROTO_IP (udpv6_recvmsg: ip_cmsg_recv for them, the IPv6 ones
+    // otherwise; IPV6_PKTINFO alone covers both).
+    if (v6 && o.ipv6Only !== true) {
+      if (o.receiveTtl) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTTL, 1);
+      if (o.receiveTos) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTOS, 1);
     }
     if (o.ttl !== undefined) this.ttl = o.ttl;
     if (o.tos !== undefined) this.tos = o.tos;
@@ -483,6 +499,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
   }
 
   #arrival(control: ControlMessage[]): Arrival {
+    if (control.length === 0) return NO_ARRIVAL;
     const arrival: Arrival = {
       localAddress: undefined,
       interfaceIndex: undefined,
