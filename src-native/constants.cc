@@ -3,6 +3,7 @@
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -100,6 +101,10 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   RAWSOCK_CONSTANT(ETH_P_ARP);
   RAWSOCK_CONSTANT(ETH_P_8021Q);
   RAWSOCK_CONSTANT(ETH_P_8021AD);
+  RAWSOCK_CONSTANT(ETH_P_LLDP);
+  RAWSOCK_CONSTANT(ARPHRD_ETHER);
+  RAWSOCK_CONSTANT(ARPHRD_LOOPBACK);
+  RAWSOCK_CONSTANT(ARPHRD_NONE);
   RAWSOCK_CONSTANT(PACKET_ADD_MEMBERSHIP);
   RAWSOCK_CONSTANT(PACKET_DROP_MEMBERSHIP);
   RAWSOCK_CONSTANT(PACKET_MR_PROMISC);

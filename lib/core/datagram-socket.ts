@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
+import { messageCount } from './batch-layout.js';
 import { ensureHook } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
@@ -48,7 +49,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     this.#handle = new native.SocketHandle(domain, type, protocol);
     this.#receiveOptions = receiveOptions;
     this.#receiver = new Receiver<Message>(() => this.#startOrResume());
-    this.#handle.onMessages = (data, meta, aux) => this.#onMessages(data, meta, aux);
+    this.#handle.onMessages = (data, meta) => this.receiveBatch(data, meta);
     this.#handle.onWritable = () => this.#flushSends();
     this.#handle.onError = (error) => this.#onError(error);
     this.#watchListeners();
@@ -108,15 +109,11 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   }
 
   /**
-   * uint32 fields per message in a native batch's `meta` (8 for the recvmmsg reader, see
-   * src-native/socket_handle.cc; a reader with richer metadata, like the packet ring, uses more).
+   * Turns message `index` of a recvmmsg batch (lib/core/batch-layout.ts MESSAGE) into the
+   * subclass's message type, for the default receiveBatch(). Sockets that read whole batches
+   * themselves (an own receiveBatch, or the packet readers' onPackets) leave it out.
    */
-  protected get metaStride(): number {
-    return 8;
-  }
-
-  /** Turns message `index` of a native batch into the subclass's message type. */
-  protected abstract decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): Message;
+  protected decodeMessage?(data: Buffer, meta: Uint32Array, index: number): Message;
 
   /**
    * Receives with `for await`. The loop ends when the socket closes; an AbortSignal ends it with
@@ -183,22 +180,19 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     return this.#receiver.push(message);
   }
 
-  #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
-    return this.receiveBatch(data, meta, aux);
-  }
-
   /**
-   * One native batch. The default decodes each message and delivers it; subclasses that work on
-   * whole batches override it. Returning false pauses reading (backpressure). `aux` holds the
-   * recvmmsg reader's addresses and control data; a reader that packs everything into `data`
-   * (the packet ring) passes the number of packet bytes instead.
+   * One recvmmsg batch (onMessages: datagrams, addresses and control data all in `data`). The
+   * default decodes each message with decodeMessage() and delivers it; subclasses that work on
+   * whole batches override it. Returning false pauses reading (backpressure).
    */
-  protected receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
-    const count = meta.length / this.metaStride;
+  protected receiveBatch(data: Buffer, meta: Uint32Array): boolean {
+    const decode = this.decodeMessage;
+    if (decode === undefined) throw new Error(`${this.constructor.name} receives recvmmsg batches but decodes none`);
+    const count = messageCount(meta);
     const emit = this.listenerCount('message') > 0;
     let room = true;
     for (let i = 0; i < count; i++) {
-      const message = this.decodeMessage(data, meta, i, aux as Buffer);
+      const message = decode.call(this, data, meta, i);
       if (emit) this.emit('message', message);
       if (this.#closed) return false;
       if (!this.#receiver.push(message)) room = false;

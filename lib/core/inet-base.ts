@@ -1,12 +1,14 @@
 // The generic inet plumbing of rawsock's ICMP, raw IP and UDP sockets: family, bind/connect with
 // sockaddr_in / sockaddr_in6, buffer sizes, TTL / hop limit, received TTL and kernel timestamps
 // (control messages), and the error queue. Nothing protocol-specific lives here.
-import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
+import { type MessageEntry, messageCount, messageEntry } from './batch-layout.js';
+import { getBufferSize, setBufferSize } from './buffer-size.js';
 import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
 import { DatagramSocket } from './datagram-socket.js';
 import { decodeErrorRecord, type ErrorQueueRecord } from './error-queue.js';
 import { decodeInet, encodeInet, type InetAddress } from './sockaddr.js';
+import { checkInteger, invalidArgType, invalidArgValue } from './validate.js';
 
 /**
  * Options every ICMP and raw IP socket takes (named as on rawsock's other sockets).
@@ -75,18 +77,12 @@ const ICMP_ERRNOS = new Set([
   'EPROTO',
 ]);
 
-function checkIntRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  return value;
-}
-
 /** Checks the InetSocketOptions fields of `o` (TypeError / RangeError before any system call). */
 export function checkInetOptions(o: Record<string, unknown>): void {
-  if (o.receiveBufferSize !== undefined) checkIntRange('options.receiveBufferSize', o.receiveBufferSize, 1, 2 ** 30);
-  if (o.sendBufferSize !== undefined) checkIntRange('options.sendBufferSize', o.sendBufferSize, 1, 2 ** 30);
-  if (o.maxDatagramSize !== undefined) checkIntRange('options.maxDatagramSize', o.maxDatagramSize, 1, 65535);
-  if (o.batchSize !== undefined) checkIntRange('options.batchSize', o.batchSize, 1, MAX_BATCH);
+  if (o.receiveBufferSize !== undefined) checkInteger('options.receiveBufferSize', o.receiveBufferSize, 1, 2 ** 30);
+  if (o.sendBufferSize !== undefined) checkInteger('options.sendBufferSize', o.sendBufferSize, 1, 2 ** 30);
+  if (o.maxDatagramSize !== undefined) checkInteger('options.maxDatagramSize', o.maxDatagramSize, 1, 65535);
+  if (o.batchSize !== undefined) checkInteger('options.batchSize', o.batchSize, 1, MAX_BATCH);
 }
 
 /** `options` is an object whose `family` is 4 or 6; returns it as a record. */
@@ -100,7 +96,7 @@ export function checkFamilyOptions(options: unknown): Record<string, unknown> {
 
 /** A TTL / hop limit: 1..255 (ip(7) IP_TTL, ipv6(7) IPV6_UNICAST_HOPS). */
 export function checkTtl(name: string, value: unknown): number {
-  return checkIntRange(name, value, 1, 255);
+  return checkInteger(name, value, 1, 255);
 }
 
 /**
@@ -171,12 +167,9 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     else native.setsockopt(handle.fd, constants.IPPROTO_IPV6, constants.IPV6_RECVERR, 1);
     native.attachErrorQueue(handle);
     this.#errorQueue = true;
-    // DatagramSocket installed the handle's callbacks; error-queue batches (the native reader's
-    // fourth argument) go to receiveErrors, and the pending-error copy that a racing recvmmsg
+    // Error-queue batches go to receiveErrors, and the pending-error copy that a racing recvmmsg
     // may return first is dropped, since its record is in the queue (see ICMP_ERRNOS).
-    const datagrams = handle.onMessages as (data: Buffer, meta: Uint32Array, aux: Buffer | number) => boolean;
-    handle.onMessages = (data, meta, aux, errorQueue) =>
-      errorQueue === true ? this.#receiveErrors(data, meta) : datagrams(data, meta, aux);
+    handle.onErrorQueue = (data, meta) => this.#receiveErrors(data, meta);
     const onError = handle.onError as (error: NodeJS.ErrnoException) => void;
     handle.onError = (error) => {
       if (error.syscall === 'recvmmsg' && ICMP_ERRNOS.has(error.code ?? '')) return;
@@ -231,24 +224,22 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
 
   /** The kernel's receive buffer (SO_RCVBUF: twice what was asked for, socket(7)). */
   get receiveBufferSize(): number {
-    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+    return getBufferSize(this.handle.fd, 'receive');
   }
 
   /** Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE when allowed, else SO_RCVBUF). */
   set receiveBufferSize(bytes: number) {
-    checkIntRange('receiveBufferSize', bytes, 1, 2 ** 30);
-    setBufferSize(this.handle.fd, constants.SO_RCVBUFFORCE, constants.SO_RCVBUF, bytes);
+    setBufferSize(this.handle.fd, 'receive', bytes);
   }
 
   /** The kernel's send buffer (SO_SNDBUF: twice what was asked for, socket(7)). */
   get sendBufferSize(): number {
-    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int');
+    return getBufferSize(this.handle.fd, 'send');
   }
 
   /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
   set sendBufferSize(bytes: number) {
-    checkIntRange('sendBufferSize', bytes, 1, 2 ** 30);
-    setBufferSize(this.handle.fd, constants.SO_SNDBUFFORCE, constants.SO_SNDBUF, bytes);
+    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /** sockaddr bytes for `address` (checked as text of this family) and `port`, cached for repeats. */
@@ -300,11 +291,11 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     throw new Error('unused: InetSocketBase decodes in receiveBatch');
   }
 
-  protected override receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
-    const count = meta.length / 8;
+  protected override receiveBatch(data: Buffer, meta: Uint32Array): boolean {
+    const count = messageCount(meta);
     let room = true;
     for (let i = 0; i < count; i++) {
-      if (!this.deliverDatagram(this.#readDatagram(data, meta, i, aux as Buffer))) room = false;
+      if (!this.deliverDatagram(this.#readDatagram(data, messageEntry(meta, i)))) room = false;
       if (this.closed) return false;
     }
     return room;
@@ -319,21 +310,16 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     return message === null || this.deliverMessage(message);
   }
 
-  #readDatagram(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): ReceivedDatagram {
-    const m = index * 8;
-    const offset = meta[m] as number;
-    const captured = meta[m + 1] as number;
-    const size = meta[m + 2] as number;
-    const auxOffset = meta[m + 4] as number;
-    const addressLength = meta[m + 5] as number;
-    const controlLength = meta[m + 6] as number;
-    const control = controlLength === 0 ? [] : parseControlMessages(aux, auxOffset + addressLength, controlLength);
+  // The sender's address and the control messages sit in `data` too, at auxOffset (batch-layout.ts).
+  #readDatagram(data: Buffer, entry: MessageEntry): ReceivedDatagram {
+    const { dataOffset: offset, captured, length: size, auxOffset, addressLength, controlLength } = entry;
+    const control = controlLength === 0 ? [] : parseControlMessages(data, auxOffset + addressLength, controlLength);
     const { ttl, receivedAt } = readTtlAndTime(control, this.#family);
     return {
       data: data.subarray(offset, offset + captured),
       size,
-      truncated: size > captured || ((meta[m + 3] as number) & MSG_TRUNC) !== 0,
-      peer: this.#decodePeer(aux, auxOffset, addressLength),
+      truncated: size > captured || (entry.flags & MSG_TRUNC) !== 0,
+      peer: this.#decodePeer(data, auxOffset, addressLength),
       ttl,
       receivedAt,
       control,
@@ -358,7 +344,7 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
   }
 
   #receiveErrors(batch: Buffer, meta: Uint32Array): boolean {
-    const count = meta.length / 8;
+    const count = messageCount(meta);
     const [level, type] =
       this.#family === 4
         ? [constants.IPPROTO_IP, constants.IP_RECVERR]
@@ -389,17 +375,4 @@ export function readTtlAndTime(control: ControlMessage[], family: 4 | 6): { ttl?
     }
   }
   return { ...(ttl === undefined ? {} : { ttl }), ...(receivedAt === undefined ? {} : { receivedAt }) };
-}
-
-/**
- * SO_RCVBUF / SO_SNDBUF, trying the FORCE variant first (CAP_NET_ADMIN in the socket's network
- * namespace lifts the net.core.[rw]mem_max cap) and falling back to the capped one on EPERM.
- */
-function setBufferSize(fd: number, force: number, plain: number, bytes: number): void {
-  try {
-    native.setsockopt(fd, constants.SOL_SOCKET, force, bytes);
-  } catch (error) {
-    if (!hasCode(error, 'EPERM')) throw error;
-    native.setsockopt(fd, constants.SOL_SOCKET, plain, bytes);
-  }
 }
