@@ -546,6 +546,8 @@ describe('bad input', () => {
     [{ family: 4, bindToDevice: 'a-name-far-too-long' }, 'ERR_INVALID_ARG_VALUE'],
     [{ family: 4, batchSize: 0 }, 'ERR_OUT_OF_RANGE'],
     [{ family: 4, maxDatagramSize: 70000 }, 'ERR_OUT_OF_RANGE'],
+    [{ family: 4, recievePacketInfo: true }, 'ERR_INVALID_ARG_VALUE'], // misspelt: refused, not ignored
+    [{ family: 4, coalesceMs: 1001 }, 'ERR_OUT_OF_RANGE'],
   ])('UdpSocket.create(%j) throws %s', (options, code) => {
     expect(() => UdpSocket.create(options as never)).toThrow(expect.objectContaining({ code }));
   });
@@ -571,6 +573,11 @@ describe('bad input', () => {
     [
       'a source that is no address',
       (s: UdpSocket) => s.send('x', { port: 9, source: 'here' }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'a misspelt send option',
+      (s: UdpSocket) => s.send('x', { port: 9, sorce: '127.0.0.1' } as never),
       'ERR_INVALID_ARG_VALUE',
     ],
     ['interface 0', (s: UdpSocket) => s.send('x', { port: 9, interface: 0 }), 'ERR_OUT_OF_RANGE'],

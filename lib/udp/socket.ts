@@ -14,8 +14,9 @@ import {
 import { type SendData, toBytes } from '../core/datagram-socket.js';
 import type { ErrorQueueRecord } from '../core/error-queue.js';
 import { InetSocketBase, type ReceivedDatagram } from '../core/inet-base.js';
-import { checkPort, type InetAddress } from '../core/sockaddr.js';
-import { explain, hasCode, invalidArgType, outOfRange } from '../errors.js';
+import type { InetAddress } from '../core/sockaddr.js';
+import { checkInteger, checkPort, invalidArgType } from '../core/validate.js';
+import { explain, hasCode } from '../errors.js';
 import { constants, native } from '../native.js';
 import { explainOffloadError, GRO_MISSING, GSO_MISSING, GSO_REFUSED, requireSegmentation } from './offload.js';
 import {
@@ -341,7 +342,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
    * @example await socket.sendBatch(chunks.map((data) => ({ data, port: 5000, address: '192.0.2.9' })));
    */
   sendBatch(datagrams: readonly UdpDatagram[]): Promise<number> {
-    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an array', datagrams);
+    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an instance of Array', datagrams);
     const count = datagrams.length;
     const datas: Uint8Array[] = new Array(count);
     const targets: (Buffer | null)[] = new Array(count);
@@ -359,7 +360,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
         controls[i] = controls[i - 1] as Buffer | null;
         continue;
       }
-      const options = checkSendOptions(d, name);
+      const options = checkSendOptions(d, name, true);
       targets[i] = this.#target(options);
       try {
         controls[i] = this.#control(options);
@@ -401,9 +402,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
   }
 
   #checkDestinationPort(port: unknown, name: string): number {
-    checkPort(port, name);
-    if (port === 0) throw outOfRange(name, '>= 1 and <= 65535', port);
-    return port as number;
+    return checkInteger(name, port, 1, 65535);
   }
 
   #loopback(): string {
