@@ -4,6 +4,7 @@
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
 import { messageCount } from './batch-layout.js';
+import { getBufferSize, setBufferSize } from './buffer-size.js';
 import { ListenerAwareEmitter } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
@@ -89,6 +90,31 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   protected get handle(): NativeSocketHandle {
     if (this.#closed) throw socketClosed();
     return this.#handle;
+  }
+
+  /**
+   * The kernel's receive buffer in bytes (SO_RCVBUF: twice what was asked for, socket(7); a packet
+   * socket's ring has memory of its own). Setting it asks for a size the same way on every socket
+   * (docs/sockets.md): SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN in the socket's network
+   * namespace), else SO_RCVBUF, which the kernel caps at net.core.rmem_max.
+   */
+  get receiveBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'receive');
+  }
+
+  /** Asks for a receive buffer of `bytes` (see the getter). */
+  set receiveBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'receive', bytes);
+  }
+
+  /** The kernel's send buffer in bytes (SO_SNDBUF), set like receiveBufferSize (SO_SNDBUFFORCE, net.core.wmem_max). */
+  get sendBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'send');
+  }
+
+  /** Asks for a send buffer of `bytes` (see the getter). */
+  set sendBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /** Changes the recvmmsg geometry (before reading starts, or takes effect at once). */

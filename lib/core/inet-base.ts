@@ -3,7 +3,6 @@
 // (control messages), and the error queue. Nothing protocol-specific lives here.
 import { constants, native } from '../native.js';
 import { type MessageEntry, messageCount, messageEntry } from './batch-layout.js';
-import { getBufferSize, setBufferSize } from './buffer-size.js';
 import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
 import { DatagramSocket } from './datagram-socket.js';
 import { decodeErrorRecord, type ErrorQueueRecord } from './error-queue.js';
@@ -220,26 +219,6 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     const fd = this.handle.fd;
     if (this.#family === 4) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_TTL, hops);
     else native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_UNICAST_HOPS, hops);
-  }
-
-  /** The kernel's receive buffer (SO_RCVBUF: twice what was asked for, socket(7)). */
-  get receiveBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'receive');
-  }
-
-  /** Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE when allowed, else SO_RCVBUF). */
-  set receiveBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'receive', bytes);
-  }
-
-  /** The kernel's send buffer (SO_SNDBUF: twice what was asked for, socket(7)). */
-  get sendBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'send');
-  }
-
-  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
-  set sendBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /** sockaddr bytes for `address` (checked as text of this family) and `port`, cached for repeats. */

@@ -1,6 +1,6 @@
 // PacketSocket: an AF_PACKET socket (packet(7)) opened without a window for unfiltered packets,
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
-import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
+import { setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { deprecate } from '../core/deprecate.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
@@ -454,29 +454,6 @@ export class PacketSocket extends DatagramSocket<Packet> {
   trySend(data: Uint8Array | string, options: PacketSendOptions = {}): boolean {
     this.checkOpen();
     return this.trySendBytes(toBytes(data), this.#sendAddress(options));
-  }
-
-  /**
-   * The kernel's receive buffer in bytes (SO_RCVBUF, what the recvmmsg path queues; the ring has
-   * its own memory). Setting it asks for a size as on every rawsock socket (docs/sockets.md).
-   */
-  get receiveBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'receive');
-  }
-
-  /** Asks for a receive buffer of `bytes` (see the getter). */
-  set receiveBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'receive', bytes);
-  }
-
-  /** The kernel's send buffer in bytes (SO_SNDBUF). */
-  get sendBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'send');
-  }
-
-  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
-  set sendBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   #sendAddress(options: PacketSendOptions): Buffer | null {

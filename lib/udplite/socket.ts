@@ -1,7 +1,6 @@
 // UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
 // rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
 import { MESSAGE } from '../core/batch-layout.js';
-import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
 import {
@@ -241,30 +240,6 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     checkCoverage('receiveCoverage', bytes);
     writeCoverage(this.handle.fd, UDPLITE_RECV_CSCOV, bytes);
     this.#receiveCoverageSet = true;
-  }
-
-  /**
-   * The kernel's receive buffer in bytes (SO_RCVBUF: twice what was asked for, socket(7)). Setting
-   * it asks for a size: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN), else SO_RCVBUF, which
-   * the kernel caps at net.core.rmem_max.
-   */
-  get receiveBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'receive');
-  }
-
-  /** Asks for a receive buffer of `bytes` (see the getter). */
-  set receiveBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'receive', bytes);
-  }
-
-  /** The kernel's send buffer in bytes (SO_SNDBUF), set like receiveBufferSize (SO_SNDBUFFORCE, net.core.wmem_max). */
-  get sendBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'send');
-  }
-
-  /** Asks for a send buffer of `bytes` (see the getter). */
-  set sendBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /**

@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { MESSAGE } from '../core/batch-layout.js';
-import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
+import { getBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { deprecate } from '../core/deprecate.js';
 import { MessageQueue } from '../core/message-queue.js';
@@ -287,30 +287,6 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     this.checkOpen();
     if (!this.#connected) throw notConnected();
     return this.#peer as string;
-  }
-
-  /**
-   * The kernel's receive buffer in bytes (SO_RCVBUF: twice what was asked for, socket(7)). Setting
-   * it asks for a size: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN), else SO_RCVBUF, which
-   * the kernel caps at net.core.rmem_max.
-   */
-  get receiveBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'receive');
-  }
-
-  /** Asks for a receive buffer of `bytes` (see the getter). */
-  set receiveBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'receive', bytes);
-  }
-
-  /** The kernel's send buffer in bytes (SO_SNDBUF), set like receiveBufferSize (SO_SNDBUFFORCE, net.core.wmem_max). */
-  get sendBufferSize(): number {
-    return getBufferSize(this.handle.fd, 'send');
-  }
-
-  /** Asks for a send buffer of `bytes` (see the getter). */
-  set sendBufferSize(bytes: number) {
-    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /** The largest datagram this socket can send, in bytes (unix(7): SO_SNDBUF minus 32). */
