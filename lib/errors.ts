@@ -1,5 +1,7 @@
 // Errors with the shapes and codes Node users already know from node:fs, node:net and node:dgram.
-import { native } from './native.js';
+// Free of the addon at import time (the pure-JS entry points use these helpers): only
+// systemError() needs it, and it is only called where a socket has loaded it already.
+import { addon } from './core/addon.js';
 
 // The argument errors live with the validators (addon-free); re-exported for existing imports.
 export { invalidArgType, invalidArgValue, outOfRange } from './core/validate.js';
@@ -19,7 +21,7 @@ export function socketClosed(what = 'Socket'): Error {
  * with an explanation appended; `code`, `errno` and `syscall` are kept.
  */
 export function systemError(errno: number, syscall: string, explanation?: string): NodeJS.ErrnoException {
-  const error = native.errnoError(errno, syscall);
+  const error = addon().errnoError(errno, syscall);
   if (explanation) error.message = `${error.message}: ${explanation}`;
   return error;
 }

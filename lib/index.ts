@@ -8,6 +8,7 @@ export type { IterateOptions } from './core/receiver.js';
 export type { InetAddress } from './core/sockaddr.js';
 export { getsockopt, type SockoptKind, setsockopt } from './core/sockopt.js';
 export * from './decode/index.js';
+export * from './dhcp/index.js';
 export * from './diag/index.js';
 export * from './icmp/index.js';
 export * from './ip/index.js';
@@ -43,8 +44,10 @@ export {
   type VlanTag,
 } from './packet/index.js';
 export * from './pcap/index.js';
+export * from './rtnetlink/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
 export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOptions } from './sniffer/udp-sniffer.js';
 export * from './traceroute/index.js';
+export * from './udp/index.js';
 export * from './udplite/index.js';
 export * from './unix/index.js';

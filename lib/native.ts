@@ -1,7 +1,6 @@
-// Loads the compiled addon: a prebuild from prebuilds/ when one matches, else build/Release.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The compiled addon's interface, and the addon itself for the socket classes (loaded by
+// lib/core/addon.ts: a prebuild from prebuilds/ when one matches, else build/Release).
+import { addon } from './core/addon.js';
 
 /** The native SocketHandle: one owned non-blocking descriptor watched by libuv. */
 export interface NativeSocketHandle {
@@ -13,6 +12,17 @@ export interface NativeSocketHandle {
   resume(): void;
   /** Bytes sent, or -1 when the kernel's buffer is full (EAGAIN). */
   send(data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
+  /**
+   * sendmmsg(2) of datas[start..] (at most 1024 per call) with the address and control bytes of
+   * the same index (null: none): how many the kernel took, 0 when its buffer is full. Fewer than
+   * asked: full, or a later datagram failed (the next call, starting there, throws its error).
+   */
+  sendBatch(
+    datas: readonly Uint8Array[],
+    addresses: readonly (Uint8Array | null)[],
+    controls: readonly (Uint8Array | null)[],
+    start: number,
+  ): number;
   awaitWritable(): void;
   drain(): number;
   setRef(ref: boolean): void;
@@ -137,23 +147,8 @@ export interface Native {
   getsockopt(fd: number, level: number, name: number, kind: 'bytes', size?: number): Buffer;
 }
 
-function load(): Native {
-  if (process.platform !== 'linux') {
-    throw new Error(
-      `rawsock works on Linux only: packet sockets, UDP-Lite and the other features it offers are Linux kernel interfaces (this is ${process.platform})`,
-    );
-  }
-  const require = createRequire(import.meta.url);
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  // RAWSOCK_ADDON names a specific build to load instead (scripts/test-sanitize.sh points it at
-  // an AddressSanitizer build kept outside build/Release, so it never replaces the normal one).
-  const override = process.env.RAWSOCK_ADDON;
-  if (override) return require(path.resolve(override)) as Native;
-  const loadBinding = require('node-gyp-build') as (dir: string) => Native;
-  return loadBinding(root);
-}
-
-export const native: Native = load();
+/** The addon, loaded as this module is: the socket classes cannot work without it. */
+export const native: Native = addon();
 /**
  * The kernel constants this build knows, from the C headers: the numbers getsockopt() and
  * setsockopt() take.

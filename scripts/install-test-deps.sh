@@ -27,6 +27,10 @@ have gcc || need+=(gcc)
 have valgrind || need+=(valgrind)
 have clang-format || need+=(clang-format)
 have clang-tidy || need+=(clang-tidy)
+# The link-layer tests' peers: DHCP servers (dnsmasq, busybox udhcpd) and iputils arping.
+have dnsmasq || need+=(dnsmasq-base)
+have busybox || need+=(busybox)
+have arping || need+=(iputils-arping)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
 
 if ((${#need[@]} == 0)); then

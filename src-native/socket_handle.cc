@@ -207,6 +207,7 @@ Napi::Function SocketHandle::Define(Napi::Env env) {
                          InstanceMethod<&SocketHandle::Pause>("pause"),
                          InstanceMethod<&SocketHandle::Resume>("resume"),
                          InstanceMethod<&SocketHandle::Send>("send"),
+                         InstanceMethod<&SocketHandle::SendBatch>("sendBatch"),
                          InstanceMethod<&SocketHandle::AwaitWritable>("awaitWritable"),
                          InstanceMethod<&SocketHandle::Drain>("drain"),
                          InstanceMethod<&SocketHandle::SetRef>("setRef"),
@@ -221,11 +222,20 @@ SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<So
   // Non-blocking from birth (readiness comes from libuv) and never inherited by child processes.
   fd_ = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd_ < 0) throw ErrnoError(env, errno, "socket");
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
-  const char* names[kCallbackCount] = {"onMessages", "onPackets", "onErrorQueue", "onWritable", "onError"};
-  Napi::Array keys = Napi::Array::New(env, kCallbackCount);
-  for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
-  callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  // No destructor runs for a constructor that throws, and every N-API call below can fail: a
+  // worker being terminated refuses napi_set_element (it cannot run JS) while its code is still in
+  // here. The descriptor must not outlive such a failure.
+  try {
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
+    const char* names[kCallbackCount] = {"onMessages", "onPackets", "onErrorQueue", "onWritable", "onError"};
+    Napi::Array keys = Napi::Array::New(env, kCallbackCount);
+    for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
+    callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
   watch_ = new Watch();
   watch_->owner = this;
   napi_status status = napi_add_async_cleanup_hook(env, Watch::OnTeardown, watch_, &watch_->hook);
@@ -555,6 +565,64 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
     throw ErrnoError(info.Env(), errno, "sendmsg");
   }
   return Napi::Number::New(info.Env(), static_cast<double>(sent));
+}
+
+// sendBatch(datas, addresses, controls, start) -> how many of datas[start..] the kernel took,
+// with sendmmsg(2); `addresses` and `controls` are arrays of the same length whose entries may be
+// null. Fewer than asked means the socket buffer filled (EAGAIN) or a later datagram failed: the
+// caller waits for writability or calls again from there, and an error on the first datagram of
+// a call is thrown. sendmmsg(2): "if an error occurs after at least one message has been sent,
+// the call succeeds, and returns the number of messages sent"; the next call then reports it.
+Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(info, fd_);
+  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray()) {
+    throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
+  }
+  Napi::Array datas = info[0].As<Napi::Array>();
+  Napi::Array addresses = info[1].As<Napi::Array>();
+  Napi::Array controls = info[2].As<Napi::Array>();
+  int32_t start = IntArg(info, 3, "start");
+  const uint32_t total = datas.Length();
+  if (addresses.Length() != total || controls.Length() != total) {
+    throw ArgValueError(env, "sendBatch arrays must have the same length");
+  }
+  if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
+  // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
+  constexpr uint32_t kMaxPerCall = 1024;
+  const uint32_t count = total - static_cast<uint32_t>(start) < kMaxPerCall ? total - start : kMaxPerCall;
+  std::vector<iovec> iov(count);
+  std::vector<mmsghdr> msgs(count);
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t at = static_cast<uint32_t>(start) + i;
+    Bytes data = BytesArg(datas.Get(at), "data");
+    iov[i] = {data.data, data.length};
+    msghdr& hdr = msgs[i].msg_hdr;
+    hdr = msghdr{};
+    hdr.msg_iov = &iov[i];
+    hdr.msg_iovlen = 1;
+    Napi::Value address = addresses.Get(at);
+    if (!address.IsNull() && !address.IsUndefined()) {
+      Bytes bytes = BytesArg(address, "address");
+      hdr.msg_name = bytes.data;
+      hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
+    }
+    Napi::Value control = controls.Get(at);
+    if (!control.IsNull() && !control.IsUndefined()) {
+      Bytes bytes = BytesArg(control, "control");
+      hdr.msg_control = bytes.data;
+      hdr.msg_controllen = bytes.length;
+    }
+  }
+  int sent;
+  do {
+    sent = sendmmsg(fd_, msgs.data(), count, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (IsRetryable(errno)) return Napi::Number::New(env, 0);
+    throw ErrnoError(env, errno, "sendmmsg");
+  }
+  return Napi::Number::New(env, sent);
 }
 
 // Calls onWritable once, the next time the socket can take a datagram.

@@ -9,10 +9,9 @@ import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 
 interface PendingSend {
-  data: Uint8Array;
-  address: Uint8Array | null;
-  control: Uint8Array | null;
-  resolve: (bytes: number) => void;
+  // Sends what is left: the result once done, undefined while the kernel's buffer is full.
+  attempt: () => number | undefined;
+  resolve: (result: number) => void;
   reject: (error: unknown) => void;
 }
 
@@ -208,16 +207,29 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
     control: Uint8Array | null = null,
   ): Promise<number> {
     const handle = this.handle;
+    return this.sendInOrder(() => {
+      const sent = handle.send(data, address, control);
+      return sent >= 0 ? sent : undefined;
+    });
+  }
+
+  /**
+   * Runs `attempt` now, or after the sends queued before it, and again each time the socket is
+   * writable until it returns a result (undefined: the kernel's buffer is full). A throw rejects.
+   * For sends of several datagrams (sendmmsg) that complete in order with single ones.
+   */
+  protected sendInOrder(attempt: () => number | undefined): Promise<number> {
+    const handle = this.handle;
     if (this.#sendQueue.length === 0) {
       try {
-        const sent = handle.send(data, address, control);
-        if (sent >= 0) return Promise.resolve(sent);
+        const result = attempt();
+        if (result !== undefined) return Promise.resolve(result);
       } catch (error) {
         return Promise.reject(error);
       }
     }
     return new Promise<number>((resolve, reject) => {
-      this.#sendQueue.push({ data, address, control, resolve, reject });
+      this.#sendQueue.push({ attempt, resolve, reject });
       if (this.#sendQueue.length === 1) handle.awaitWritable();
     });
   }
@@ -235,20 +247,20 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   #flushSends(): void {
     while (this.#sendQueue.length > 0 && !this.#closed) {
       const next = this.#sendQueue.peek() as PendingSend;
-      let sent: number;
+      let result: number | undefined;
       try {
-        sent = this.#handle.send(next.data, next.address, next.control);
+        result = next.attempt();
       } catch (error) {
         this.#sendQueue.shift();
         next.reject(error);
         continue;
       }
-      if (sent < 0) {
+      if (result === undefined) {
         this.#handle.awaitWritable();
         return;
       }
       this.#sendQueue.shift();
-      next.resolve(sent);
+      next.resolve(result);
     }
   }
 

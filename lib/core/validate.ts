@@ -2,7 +2,7 @@
 // validators use (lib/internal/validators.js, lib/internal/errors.js): a caller who branches on
 // `code` or reads a message sees what node:dgram or node:net would have given. Free of the addon,
 // so the pure modules (lib/bpf, lib/decode, lib/pcap) can use it too.
-import { inspect } from 'node:util';
+import { inspectValue } from './inspect-value.js';
 
 // Node: a dotted name ('options.port') is a property, anything else an argument.
 function kind(name: string): 'property' | 'argument' {
@@ -15,11 +15,11 @@ function describeReceived(value: unknown): string {
   if (typeof value === 'function') return `Received function ${value.name || '(anonymous)'}`;
   if (typeof value === 'object') {
     const name = (value as { constructor?: { name?: string } }).constructor?.name;
-    return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1 })}`;
+    return name ? `Received an instance of ${name}` : `Received ${inspectValue(value, { depth: -1 })}`;
   }
   // Node cuts a long string to 25 characters before quoting it; other primitives are shown whole.
   const text = typeof value === 'string' && value.length > 25 ? `${value.slice(0, 25)}...` : value;
-  return `Received type ${typeof value} (${inspect(text, { colors: false })})`;
+  return `Received type ${typeof value} (${inspectValue(text)})`;
 }
 
 /** How Node's ERR_OUT_OF_RANGE shows the value: large integers with separators ('4_294_967_297'). */
@@ -27,7 +27,7 @@ function describeRange(value: unknown): string {
   if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
     return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, '_');
   }
-  return inspect(value);
+  return inspectValue(value);
 }
 
 /**
@@ -41,7 +41,7 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 
 /** TypeError with code ERR_INVALID_ARG_VALUE, for a value of the right type that means nothing here. */
 export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError {
-  let shown = inspect(actual);
+  let shown = inspectValue(actual);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
   const error = new TypeError(`The ${kind(name)} '${name}' ${reason}. Received ${shown}`);
   return Object.assign(error, { code: 'ERR_INVALID_ARG_VALUE' });

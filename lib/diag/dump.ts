@@ -1,5 +1,7 @@
-// One NETLINK_SOCK_DIAG dump over the foundation's SocketHandle: send the request to the kernel,
-// collect the multipart answer until NLMSG_DONE, turn NLMSG_ERROR into a Node-style error.
+// One netlink request over the foundation's SocketHandle: send it to the kernel, collect the
+// multipart answer until NLMSG_DONE (a dump) or the acknowledgement (a change asked with
+// NLM_F_ACK), turn NLMSG_ERROR into a Node-style error. NETLINK_SOCK_DIAG (lib/diag) and
+// NETLINK_ROUTE (lib/rtnetlink) both go through it.
 import { constants as osConstants } from 'node:os';
 import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { systemError } from '../errors.js';
@@ -8,6 +10,7 @@ import {
   DiagParseError,
   encodeMessage,
   LITTLE_ENDIAN,
+  NLM_F_DUMP,
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_NOOP,
@@ -26,6 +29,16 @@ export interface DumpRequest {
 export interface DumpOptions {
   /** Give up after this long (default 5000 ms). */
   timeoutMs?: number;
+}
+
+/** Which netlink family a request goes to and what its answers look like. */
+export interface NetlinkExchange {
+  /** The netlink protocol (socket()'s third argument): NETLINK_SOCK_DIAG 4, NETLINK_ROUTE 0. */
+  protocol: number;
+  /** The family's name for error messages ('NETLINK_SOCK_DIAG'). */
+  name: string;
+  /** Message type of the answers to keep (default the request's type, as sock_diag answers). */
+  answerType?: number;
 }
 
 /**
@@ -50,11 +63,28 @@ function kernelAddress(): Uint8Array {
  * kernel's order. Rejects with the kernel's errno (code, errno, syscall) when it refuses.
  */
 export function sockDiagDump(request: DumpRequest, options: DumpOptions = {}): Promise<Uint8Array[]> {
+  return netlinkRequest({ protocol: constants.NETLINK_SOCK_DIAG, name: 'NETLINK_SOCK_DIAG' }, request, options);
+}
+
+/**
+ * Sends one request to the kernel over a fresh netlink socket of `exchange.protocol` and resolves
+ * with the payload of every answer of the expected type, in the kernel's order: at NLMSG_DONE for
+ * a dump (NLM_F_DUMP), at the acknowledgement for anything else (which must ask for one with
+ * NLM_F_ACK). Rejects with the kernel's errno (code, errno, syscall) when it refuses.
+ */
+export function netlinkRequest(
+  exchange: NetlinkExchange,
+  request: DumpRequest,
+  options: DumpOptions = {},
+): Promise<Uint8Array[]> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const { name } = exchange;
+  const answerType = exchange.answerType ?? request.type;
+  const dump = (request.flags & NLM_F_DUMP) === NLM_F_DUMP;
   return new Promise<Uint8Array[]>((resolve, reject) => {
     let handle: ReturnType<typeof open>;
     try {
-      handle = open();
+      handle = open(exchange.protocol);
     } catch (error) {
       reject(error);
       return;
@@ -72,9 +102,7 @@ export function sockDiagDump(request: DumpRequest, options: DumpOptions = {}): P
       else resolve(value as Uint8Array[]);
     };
     const timer = setTimeout(() => {
-      finish(
-        Object.assign(new Error(`NETLINK_SOCK_DIAG: no complete answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
-      );
+      finish(Object.assign(new Error(`${name}: no complete answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
 
     handle.onError = (error) => finish(error);
@@ -91,19 +119,24 @@ export function sockDiagDump(request: DumpRequest, options: DumpOptions = {}): P
             if (message.type === NLMSG_NOOP) continue;
             if (message.type === NLMSG_ERROR) {
               const errno = parseErrorCode(message.payload);
-              if (errno === 0) continue; // an acknowledgement
-              finish(systemError(errno, 'sendmsg', 'the kernel refused the NETLINK_SOCK_DIAG request'));
+              if (errno === 0) {
+                // An acknowledgement: the end of a change; a dump ends with NLMSG_DONE instead.
+                if (dump) continue;
+                finish(undefined, payloads);
+                return false;
+              }
+              finish(systemError(errno, 'sendmsg', `the kernel refused the ${name} request`));
               return false;
             }
             if (message.type === NLMSG_OVERRUN) throw new DiagParseError('netlink: the kernel reported an overrun');
             if (message.type === NLMSG_DONE) {
               // A dump's NLMSG_DONE carries its final status (netlink_dump_done).
               const errno = message.payload.length >= 4 ? parseErrorCode(message.payload) : 0;
-              if (errno > 0) finish(systemError(errno, 'recvmsg', 'the NETLINK_SOCK_DIAG dump failed'));
+              if (errno > 0) finish(systemError(errno, 'recvmsg', `the ${name} dump failed`));
               else finish(undefined, payloads);
               return false;
             }
-            if (message.type === request.type) payloads.push(message.payload);
+            if (message.type === answerType) payloads.push(message.payload);
           }
         }
       } catch (error) {
@@ -125,6 +158,6 @@ export function sockDiagDump(request: DumpRequest, options: DumpOptions = {}): P
   });
 }
 
-function open() {
-  return new native.SocketHandle(constants.AF_NETLINK, constants.SOCK_RAW, constants.NETLINK_SOCK_DIAG);
+function open(protocol: number) {
+  return new native.SocketHandle(constants.AF_NETLINK, constants.SOCK_RAW, protocol);
 }

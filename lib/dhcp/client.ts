@@ -1,0 +1,260 @@
+// requestLease(): DHCPDISCOVER → DHCPOFFER → DHCPREQUEST → DHCPACK (RFC 2131 §3.1) the way
+// busybox's udhcpc does it before the interface has an address: a cooked packet socket for
+// ETH_P_IP with a BPF filter for UDP port 68 receives the replies (no UDP socket could: there is
+// no address to bind yet), and every request leaves as a broadcast from 0.0.0.0:68 to
+// 255.255.255.255:67, link destination ff:ff:ff:ff:ff:ff, padded to 300 bytes.
+import { randomInt } from 'node:crypto';
+import { udpPort } from '../bpf/builders.js';
+import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
+import { IPPROTO_UDP, verifyTransportChecksum } from '../decode/checksum.js';
+import { decodeIPv4 } from '../decode/ipv4.js';
+import { decodeUdp } from '../decode/udp.js';
+import { invalidArgType, outOfRange } from '../errors.js';
+import { type Packet, PacketSocket } from '../packet/index.js';
+import { DhcpNakError, DhcpTimeoutError } from './errors.js';
+import { type DhcpLease, leaseFromAck } from './lease.js';
+import {
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  type DhcpMessage,
+  decodeDhcpMessage,
+  encodeDhcpMessage,
+} from './message.js';
+import type { DhcpMessageType, DhcpOptions } from './options.js';
+
+/**
+ * Options of {@link requestLease}.
+ * @example await requestLease({ interface: 'eth0', hostName: 'sensor-7', signal: AbortSignal.timeout(30_000) })
+ */
+export interface RequestLeaseOptions {
+  /** The interface to configure (name or index). */
+  interface: string | number;
+  /** Host name to send (option 12), as `udhcpc -x hostname:NAME`. */
+  hostName?: string;
+  /** Ask for this address (option 50), e.g. the one of an earlier lease. */
+  requestedAddress?: string;
+  /** Vendor class identifier (option 60); default none. */
+  vendorClassIdentifier?: string;
+  /** Options to ask for (option 55); default subnet, router, DNS, host and domain name, broadcast, NTP, lease times. */
+  parameterRequestList?: number[];
+  /** Set the BROADCAST flag so servers broadcast their replies (udhcpc -B); default false. */
+  broadcastFlag?: boolean;
+  /** Transmissions of DHCPDISCOVER, and of DHCPREQUEST, before giving up (default 4). */
+  attempts?: number;
+  /**
+   * Wait after the first transmission, in ms (default 4000, RFC 2131 §4.1); each retransmission
+   * waits twice as long, up to 64 s, randomised by up to ±1 s (a quarter of the wait when shorter).
+   */
+  retransmitMs?: number;
+  /** Ends the exchange: requestLease rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** udhcpc's default request list: subnet, router, DNS, host name, domain, broadcast, NTP, lease, T1, T2. */
+const DEFAULT_PARAMETERS = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59];
+/** packet(7) tp_status: the checksum is left to the device (CHECKSUM_PARTIAL), or the device checked it. */
+const TP_STATUS_CSUMNOTREADY = 0x8;
+const TP_STATUS_CSUM_VALID = 0x80;
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
+}
+
+function checkOptions(options: RequestLeaseOptions): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs'>> {
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const attempts = options.attempts ?? 4;
+  const retransmitMs = options.retransmitMs ?? 4000;
+  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 1 || attempts > 100) {
+    throw outOfRange('options.attempts', 'an integer from 1 to 100', attempts);
+  }
+  if (
+    typeof retransmitMs !== 'number' ||
+    !Number.isInteger(retransmitMs) ||
+    retransmitMs < 10 ||
+    retransmitMs > 64_000
+  ) {
+    throw outOfRange('options.retransmitMs', 'an integer from 10 to 64000', retransmitMs);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an AbortSignal', options.signal);
+  }
+  return { attempts, retransmitMs };
+}
+
+/**
+ * The UDP checksum of a received datagram is to be trusted when the kernel says so in tp_status:
+ * on veth and loopback a locally sent datagram arrives with CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY)
+ * and the field holds only the pseudo-header sum, which is not wrong but not computed yet (udhcpc
+ * reads PACKET_AUXDATA for the same reason). Otherwise it is checked here; 0 means "none" over IPv4.
+ */
+function udpChecksumAcceptable(packet: Packet, source: string, destination: string, segment: Buffer): boolean {
+  if (packet.status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) return true;
+  if (segment.readUInt16BE(6) === 0) return true;
+  return verifyTransportChecksum({ source, destination, protocol: IPPROTO_UDP, segment });
+}
+
+/** The DHCP message in a received packet, or null when it is not a sound reply to us. */
+function replyIn(packet: Packet): DhcpMessage | null {
+  const ip = decodeIPv4(packet.data);
+  if (!ip.ok || ip.truncated || ip.isFragment || !ip.checksumValid || ip.protocol !== IPPROTO_UDP) return null;
+  const udp = decodeUdp(ip.payload, { segmentLength: ip.payload.length });
+  if (!udp.ok || udp.truncated || udp.destinationPort !== DHCP_CLIENT_PORT) return null;
+  if (!udpChecksumAcceptable(packet, ip.source, ip.destination, ip.payload.subarray(0, udp.length))) return null;
+  try {
+    return decodeDhcpMessage(udp.payload);
+  } catch {
+    return null; // not a DHCP message: another program's traffic on port 68, or garbage
+  }
+}
+
+/** Waits for the first reply `accept` takes, or null after `ms`; rejects on abort. */
+function waitForReply(
+  socket: PacketSocket,
+  accept: (message: DhcpMessage) => boolean,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<DhcpMessage | null> {
+  return new Promise((resolve, reject) => {
+    const done = (error: unknown, value: DhcpMessage | null) => {
+      clearTimeout(timer);
+      socket.off('packet', onPacket);
+      socket.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onPacket = (packet: Packet) => {
+      const message = replyIn(packet);
+      if (message !== null && accept(message)) done(undefined, message);
+    };
+    const onError = (error: Error) => done(error, null);
+    const onAbort = () => done(abortError(signal as AbortSignal), null);
+    const timer = setTimeout(() => done(undefined, null), ms);
+    socket.on('packet', onPacket);
+    socket.on('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** RFC 2131 §4.1: 4 s, 8 s, … up to 64 s, each randomised by ±1 s (or a quarter of a shorter wait). */
+function backoff(first: number, attempt: number): number {
+  const base = Math.min(first * 2 ** attempt, 64_000);
+  const jitter = Math.min(1000, Math.floor(base / 4));
+  return base + randomInt(-jitter, jitter + 1);
+}
+
+/**
+ * Gets a lease from a DHCP server on the link: DHCPDISCOVER until an offer comes, DHCPREQUEST for
+ * it until the DHCPACK, each retransmitted with exponential backoff. A DHCPNAK starts over from
+ * DHCPDISCOVER (RFC 2131 §3.1 step 5), at most three times. Needs CAP_NET_RAW (a packet socket);
+ * the interface must be up, but needs no address. Applying the lease is a separate step:
+ * {@link applyLease}.
+ * @throws DhcpTimeoutError (code ETIMEDOUT, with `phase`) when no server answers; DhcpNakError
+ * (ERR_RAWSOCK_DHCP_NAK) when the server keeps refusing; AbortError on `signal`; EPERM without
+ * CAP_NET_RAW; ENODEV for an unknown interface.
+ * @example
+ * const lease = await requestLease({ interface: 'eth0' });
+ * console.log(lease.address, lease.prefixLength, lease.routers, lease.dnsServers, lease.leaseTime);
+ */
+export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLease> {
+  const { attempts, retransmitMs } = checkOptions(options);
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(signal);
+  const socket = PacketSocket.create({
+    mode: 'cooked',
+    protocol: 'ipv4',
+    interface: options.interface,
+    filter: udpPort(DHCP_CLIENT_PORT, 'dst').toProgram({ framing: 'cooked' }),
+    ignoreOutgoing: true,
+    ring: false,
+  });
+  try {
+    const mac = socket.hardwareAddress;
+    const interfaceName = socket.interfaceName as string;
+    const clientIdentifier = Buffer.from([1, ...mac.split(':').map((h) => Number.parseInt(h, 16))]);
+    const started = Date.now();
+    const common: DhcpOptions = {
+      clientIdentifier,
+      maxMessageSize: 576,
+      ...(options.hostName === undefined ? {} : { hostName: options.hostName }),
+      ...(options.vendorClassIdentifier === undefined ? {} : { vendorClassIdentifier: options.vendorClassIdentifier }),
+    };
+    const parameterRequestList = options.parameterRequestList ?? DEFAULT_PARAMETERS;
+    // Check every option once before anything is sent.
+    encodeDhcpMessage({ op: 'request', transactionId: 0, clientHardwareAddress: mac, options: common });
+
+    const send = (transactionId: number, messageType: DhcpMessageType, extra: DhcpOptions) => {
+      const dhcp = encodeDhcpMessage({
+        op: 'request',
+        transactionId,
+        clientHardwareAddress: mac,
+        seconds: Math.min(Math.floor((Date.now() - started) / 1000), 0xffff),
+        broadcast: options.broadcastFlag === true,
+        options: { messageType, ...common, ...extra, parameterRequestList },
+      });
+      const udp = buildUdpDatagram({
+        source: '0.0.0.0',
+        destination: '255.255.255.255',
+        sourcePort: DHCP_CLIENT_PORT,
+        destinationPort: DHCP_SERVER_PORT,
+        payload: dhcp,
+      });
+      const ip = buildIPv4Packet({
+        source: '0.0.0.0',
+        destination: '255.255.255.255',
+        protocol: IPPROTO_UDP,
+        payload: udp,
+        dontFragment: false,
+      });
+      return socket.send(ip, { destination: 'ff:ff:ff:ff:ff:ff' });
+    };
+
+    /** Sends until `accept` takes a reply; null after `attempts` sends. */
+    const exchange = async (
+      phase: 'offer' | 'ack',
+      transmit: () => Promise<number>,
+      accept: (m: DhcpMessage) => boolean,
+    ): Promise<DhcpMessage> => {
+      const begun = Date.now();
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        await transmit();
+        const reply = await waitForReply(socket, accept, backoff(retransmitMs, attempt), signal);
+        if (reply !== null) return reply;
+      }
+      throw new DhcpTimeoutError(interfaceName, phase, attempts, Date.now() - begun);
+    };
+
+    let lastNak: DhcpMessage | null = null;
+    for (let round = 0; round < 3; round++) {
+      // A new transaction id per round: replies to an abandoned round are ignored (RFC 2131 §4.4.1).
+      const xid = randomInt(1, 0xffffffff);
+      const ours = (m: DhcpMessage) => m.op === 'reply' && m.transactionId === xid && m.clientHardwareAddress === mac;
+      const offer = await exchange(
+        'offer',
+        () => send(xid, 'discover', options.requestedAddress ? { requestedAddress: options.requestedAddress } : {}),
+        (m) =>
+          ours(m) && m.options.messageType === 'offer' && m.yourAddress !== '0.0.0.0' && !!m.options.serverIdentifier,
+      );
+      const server = offer.options.serverIdentifier as string;
+      const reply = await exchange(
+        'ack',
+        () => send(xid, 'request', { requestedAddress: offer.yourAddress, serverIdentifier: server }),
+        // Another server's ACK/NAK answers its own offer, not ours (RFC 2131 §4.3.2).
+        (m) =>
+          ours(m) &&
+          (m.options.messageType === 'ack' || m.options.messageType === 'nak') &&
+          (m.options.serverIdentifier === undefined || m.options.serverIdentifier === server),
+      );
+      if (reply.options.messageType === 'ack') {
+        return leaseFromAck(reply, { interfaceName, interfaceIndex: socket.interfaceIndex, hardwareAddress: mac });
+      }
+      lastNak = reply;
+    }
+    throw new DhcpNakError(lastNak?.options.serverIdentifier ?? null, lastNak?.options.message ?? null);
+  } finally {
+    socket.close();
+  }
+}
