@@ -2,7 +2,16 @@
 // with Node's codes, before any system call).
 import { checkFamilyOptions, checkTtl, type InetSocketOptions } from '../core/inet-base.js';
 import { checkPort } from '../core/sockaddr.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import {
+  checkInteger,
+  checkOneOf,
+  checkString,
+  invalidArgType,
+  invalidArgValue,
+  optionalBoolean,
+  optionalInteger,
+  outOfRange,
+} from '../core/validate.js';
 
 /**
  * Path MTU discovery (ip(7) IP_MTU_DISCOVER, ipv6(7) IPV6_MTU_DISCOVER):
@@ -107,43 +116,35 @@ export interface UdpDatagram extends UdpSendOptions {
   data: Uint8Array | string;
 }
 
-function checkBoolean(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-}
-
+/** A TOS byte / traffic class, 0..255. */
 export function checkByte(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > 255) throw outOfRange(name, '>= 0 and <= 255', value);
-  return value;
+  return checkInteger(name, value, 0, 255);
 }
 
+/** A GSO segment size, `min`..65535. */
 export function checkSegmentSize(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > 65535) throw outOfRange(name, `>= ${min} and <= 65535`, value);
-  return value;
+  return checkInteger(name, value, min, 65535);
 }
 
+/** 'do', 'dont', 'want' or 'probe' (own keys only: 'constructor' is no mode). */
 export function checkMtuDiscovery(name: string, value: unknown): MtuDiscovery {
-  if (typeof value !== 'string' || !Object.hasOwn(MTU_DISCOVERY, value)) {
-    throw invalidArgValue(name, "must be 'do', 'dont', 'want' or 'probe'", value);
-  }
-  return value as MtuDiscovery;
+  return checkOneOf(name, value, Object.keys(MTU_DISCOVERY) as MtuDiscovery[]);
 }
 
 export function checkInterfaceName(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  const text = checkString(name, value);
   // IFNAMSIZ is 16 with the terminating NUL (netdevice(7)).
-  if (value.length > 15 || value.includes('\0')) {
+  if (text.length > 15 || text.includes('\0')) {
     throw invalidArgValue(name, 'must be an interface name of at most 15 bytes', value);
   }
-  return value;
+  return text;
 }
 
 /** Checks UdpSocketOptions (before any system call). */
 export function checkUdpOptions(options: unknown): UdpSocketOptions {
   const o = checkFamilyOptions(options);
   if (o.ipv6Only !== undefined) {
-    checkBoolean('options.ipv6Only', o.ipv6Only);
+    optionalBoolean('options.ipv6Only', o.ipv6Only);
     if (o.family !== 6) throw invalidArgValue('options.ipv6Only', 'applies to family 6 only', o.ipv6Only);
   }
   for (const key of [
@@ -156,7 +157,7 @@ export function checkUdpOptions(options: unknown): UdpSocketOptions {
     'gro',
     'keepCoalesced',
   ]) {
-    checkBoolean(`options.${key}`, o[key]);
+    optionalBoolean(`options.${key}`, o[key]);
   }
   if (o.keepCoalesced && !o.gro) throw invalidArgValue('options.keepCoalesced', 'needs gro: true', o.keepCoalesced);
   if (o.bindToDevice !== undefined) checkInterfaceName('options.bindToDevice', o.bindToDevice);
@@ -164,12 +165,7 @@ export function checkUdpOptions(options: unknown): UdpSocketOptions {
   if (o.tos !== undefined) checkByte('options.tos', o.tos);
   if (o.mtuDiscovery !== undefined) checkMtuDiscovery('options.mtuDiscovery', o.mtuDiscovery);
   if (o.segmentSize !== undefined) checkSegmentSize('options.segmentSize', o.segmentSize, 0);
-  if (o.coalesceMs !== undefined) {
-    if (typeof o.coalesceMs !== 'number') throw invalidArgType('options.coalesceMs', 'of type number', o.coalesceMs);
-    if (!Number.isInteger(o.coalesceMs) || o.coalesceMs < 0 || o.coalesceMs > MAX_COALESCE_MS) {
-      throw outOfRange('options.coalesceMs', `>= 0 and <= ${MAX_COALESCE_MS}`, o.coalesceMs);
-    }
-  }
+  optionalInteger('options.coalesceMs', o.coalesceMs, 0, 0, MAX_COALESCE_MS);
   return o as unknown as UdpSocketOptions;
 }
 
@@ -181,15 +177,11 @@ export function checkSendOptions(options: unknown, name: string): UdpSendOptions
     checkPort(o.port, `${name}.port`);
     if (o.port === 0) throw outOfRange(`${name}.port`, '>= 1 and <= 65535', o.port);
   }
-  if (o.address !== undefined && typeof o.address !== 'string') {
-    throw invalidArgType(`${name}.address`, 'of type string', o.address);
-  }
+  if (o.address !== undefined) checkString(`${name}.address`, o.address);
   if (o.address !== undefined && o.port === undefined) {
     throw invalidArgValue(`${name}.address`, 'needs a port', o.address);
   }
-  if (o.source !== undefined && typeof o.source !== 'string') {
-    throw invalidArgType(`${name}.source`, 'of type string', o.source);
-  }
+  if (o.source !== undefined) checkString(`${name}.source`, o.source);
   if (o.interface !== undefined) {
     if (typeof o.interface === 'number') {
       if (!Number.isInteger(o.interface) || o.interface < 1 || o.interface > 2 ** 31 - 1) {
