@@ -130,8 +130,8 @@ async function packetRound(ring) {
   b.bind(s.fd, sll(0x0003, b.ifNameToIndex('lo')));
   let packets = 0;
   const done = new Promise((resolve) => {
-    s.onMessages = (_data, meta) => {
-      packets += meta.length / b.packet.metaStride;
+    s.onPackets = (_data, meta) => {
+      packets += meta.length / b.layouts.packet.stride;
       if (packets >= 10) resolve();
       return true;
     };
@@ -149,7 +149,7 @@ async function packetRound(ring) {
 }
 
 // The error queue (src-native/error_queue.cc): UDP datagrams to a closed port come back as ICMP
-// port unreachable in MSG_ERRQUEUE; each record goes to onMessages(…, true); the last round's
+// port unreachable in MSG_ERRQUEUE; each record goes to onErrorQueue(data, meta); the last round's
 // socket is closed from inside the error-queue callback, the others after it.
 async function errorQueueRound(closeInCallback) {
   const s = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
@@ -160,8 +160,8 @@ async function errorQueueRound(closeInCallback) {
   let records = 0;
   let sent = 0;
   const done = new Promise((resolve) => {
-    s.onMessages = (_data, meta, _aux, errorQueue) => {
-      if (errorQueue) records += meta.length / 8;
+    s.onErrorQueue = (_data, meta) => {
+      records += meta.length / 8;
       if (records >= 3) {
         if (closeInCallback) s.close();
         resolve();
@@ -204,6 +204,59 @@ async function pingRound() {
   s.close();
 }
 
+// sendmmsg (sendBatch) with per-message addresses and control messages (UDP_SEGMENT: a GSO send
+// in the batch), into a socket with UDP_GRO and IP_PKTINFO whose control data is read back; bad
+// batches (not arrays, lengths that differ, start outside, an entry that is no buffer) throw.
+function cmsgU16(level, type, value) {
+  const out = Buffer.alloc(c.CMSG_DATA_OFFSET + 8);
+  out.writeBigUInt64LE(BigInt(c.CMSG_DATA_OFFSET + 2), 0);
+  out.writeInt32LE(level, 8);
+  out.writeInt32LE(type, 12);
+  out.writeUInt16LE(value, c.CMSG_DATA_OFFSET);
+  return out;
+}
+async function sendBatchRound() {
+  const rx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  b.bind(rx.fd, inet4(0));
+  const port = b.getsockname(rx.fd).readUInt16BE(2);
+  b.setsockopt(rx.fd, c.SOL_UDP, c.UDP_GRO, 1);
+  b.setsockopt(rx.fd, c.IPPROTO_IP, c.IP_PKTINFO, 1);
+  let got = 0;
+  const done = new Promise((resolve) => {
+    rx.onMessages = (_data, meta) => {
+      got += meta.length / 8;
+      if (got >= 20) {
+        resolve();
+        return false;
+      }
+      return true;
+    };
+  });
+  rx.startReceiving({ slots: 4, slotSize: 65535, controlSize: 256, flags: c.MSG_TRUNC });
+  const tx = new b.SocketHandle(c.AF_INET, c.SOCK_DGRAM, 0);
+  const datas = Array.from({ length: 20 }, (_, i) => Buffer.alloc(i === 5 ? 3000 : 100, i));
+  const addresses = datas.map(() => inet4(port));
+  const controls = datas.map((_, i) => (i === 5 ? cmsgU16(c.SOL_UDP, c.UDP_SEGMENT, 1000) : null));
+  let sent = 0;
+  while (sent < datas.length) {
+    sent += tx.sendBatch(datas, addresses, controls, sent);
+    await new Promise((r) => setImmediate(r));
+  }
+  for (const bad of [
+    () => tx.sendBatch('x', [], [], 0),
+    () => tx.sendBatch([Buffer.alloc(1)], [], [], 0),
+    () => tx.sendBatch(datas, addresses, controls, 21),
+    () => tx.sendBatch([42], [null], [null], 0),
+  ]) {
+    try {
+      bad();
+    } catch {}
+  }
+  await done;
+  rx.close();
+  tx.close();
+}
+
 try {
   (await import('node:fs')).writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 0');
 } catch {}
@@ -211,6 +264,7 @@ for (let i = 0; i < ROUNDS; i++) {
   await errorQueueRound(i % 2 === 0);
   await pingRound();
   await udpRound();
+  await sendBatchRound();
   await coalesceRound(i % 2 === 0);
   await packetRound(true);
   await packetRound(false);
