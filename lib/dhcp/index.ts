@@ -4,6 +4,7 @@
 export { type ApplyLeaseOptions, applyLease } from './apply.js';
 export { type RequestLeaseOptions, requestLease } from './client.js';
 export { DhcpNakError, DhcpParseError, type DhcpParseReason, DhcpTimeoutError } from './errors.js';
+export { formatLease } from './format.js';
 export type { DhcpLease } from './lease.js';
 export {
   DHCP_CLIENT_PORT,
