@@ -92,6 +92,7 @@ export class LinkMonitor extends EventEmitter {
   #closed = false;
   /** False once a loop is full: reading pauses until the loops catch up. */
   #room = true;
+  #resyncs = 0;
 
   private constructor(handle: NativeSocketHandle, options: Required<LinkMonitorOptions>) {
     super();
@@ -147,6 +148,14 @@ export class LinkMonitor extends EventEmitter {
   /** The addresses as the monitor knows them now. */
   get addresses(): InterfaceAddress[] {
     return [...this.#addresses.values()];
+  }
+
+  /**
+   * How often the kernel reported lost events (ENOBUFS, or a message cut short) and the monitor
+   * read the whole state again to make up for them.
+   */
+  get resyncs(): number {
+    return this.#resyncs;
   }
 
   /** True after close(). */
@@ -261,6 +270,7 @@ export class LinkMonitor extends EventEmitter {
    */
   async #resync(report: boolean): Promise<void> {
     if (this.#pending !== null && report) return; // a resync is already running
+    if (report) this.#resyncs++;
     this.#pending ??= [];
     try {
       const [links, addresses] = await Promise.all([listLinks(), listAddresses()]);
