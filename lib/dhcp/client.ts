@@ -4,6 +4,7 @@
 // no address to bind yet), and every request leaves as a broadcast from 0.0.0.0:68 to
 // 255.255.255.255:67, link destination ff:ff:ff:ff:ff:ff, padded to 300 bytes.
 import { randomInt } from 'node:crypto';
+import { type ProbeOptions, probeAddress } from '../arp/probe.js';
 import { udpPort } from '../bpf/builders.js';
 import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
 import { IPPROTO_UDP, verifyTransportChecksum } from '../decode/checksum.js';
@@ -11,7 +12,7 @@ import { decodeIPv4 } from '../decode/ipv4.js';
 import { decodeUdp } from '../decode/udp.js';
 import { invalidArgType, outOfRange } from '../errors.js';
 import { type Packet, PacketSocket } from '../packet/index.js';
-import { DhcpNakError, DhcpTimeoutError } from './errors.js';
+import { DhcpConflictError, DhcpNakError, DhcpTimeoutError } from './errors.js';
 import { type DhcpLease, leaseFromAck } from './lease.js';
 import {
   DHCP_CLIENT_PORT,
@@ -46,6 +47,14 @@ export interface RequestLeaseOptions {
    * waits twice as long, up to 64 s, randomised by up to ±1 s (a quarter of the wait when shorter).
    */
   retransmitMs?: number;
+  /**
+   * Probe the acknowledged address with ARP before taking it (RFC 2131 §2.2, udhcpc -a): when
+   * another host answers for it, send DHCPDECLINE, wait `declineWaitMs` and start over. `true`
+   * probes with RFC 5227's timings; an object sets them (see probeAddress). Default false.
+   */
+  checkAddress?: boolean | Omit<ProbeOptions, 'interface' | 'signal'>;
+  /** Wait after a DHCPDECLINE before the next DHCPDISCOVER (RFC 2131 §3.1 step 5: at least 10 s; default 10000). */
+  declineWaitMs?: number;
   /** Ends the exchange: requestLease rejects with an AbortError. */
   signal?: AbortSignal;
 }
@@ -63,7 +72,9 @@ function abortError(signal: AbortSignal): Error {
   });
 }
 
-function checkOptions(options: RequestLeaseOptions): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs'>> {
+function checkOptions(
+  options: RequestLeaseOptions,
+): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs' | 'declineWaitMs'>> {
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
   const attempts = options.attempts ?? 4;
   const retransmitMs = options.retransmitMs ?? 4000;
@@ -81,7 +92,20 @@ function checkOptions(options: RequestLeaseOptions): Required<Pick<RequestLeaseO
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an AbortSignal', options.signal);
   }
-  return { attempts, retransmitMs };
+  const declineWaitMs = options.declineWaitMs ?? 10_000;
+  if (
+    typeof declineWaitMs !== 'number' ||
+    !Number.isInteger(declineWaitMs) ||
+    declineWaitMs < 0 ||
+    declineWaitMs > 600_000
+  ) {
+    throw outOfRange('options.declineWaitMs', 'an integer from 0 to 600000', declineWaitMs);
+  }
+  const check = options.checkAddress;
+  if (check !== undefined && typeof check !== 'boolean' && (check === null || typeof check !== 'object')) {
+    throw invalidArgType('options.checkAddress', 'a boolean or probe options', check);
+  }
+  return { attempts, retransmitMs, declineWaitMs };
 }
 
 /**
@@ -139,6 +163,25 @@ function waitForReply(
   });
 }
 
+/** Resolves after `ms`; rejects with an AbortError on `signal`. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** RFC 2131 §4.1: 4 s, 8 s, … up to 64 s, each randomised by ±1 s (or a quarter of a shorter wait). */
 function backoff(first: number, attempt: number): number {
   const base = Math.min(first * 2 ** attempt, 64_000);
@@ -149,18 +192,20 @@ function backoff(first: number, attempt: number): number {
 /**
  * Gets a lease from a DHCP server on the link: DHCPDISCOVER until an offer comes, DHCPREQUEST for
  * it until the DHCPACK, each retransmitted with exponential backoff. A DHCPNAK starts over from
- * DHCPDISCOVER (RFC 2131 §3.1 step 5), at most three times. Needs CAP_NET_RAW (a packet socket);
+ * DHCPDISCOVER (RFC 2131 §3.1 step 5), and so does an address that `checkAddress` finds in
+ * use (after a DHCPDECLINE and `declineWaitMs`), at most three rounds in all. Needs CAP_NET_RAW (a packet socket);
  * the interface must be up, but needs no address. Applying the lease is a separate step:
  * {@link applyLease}.
  * @throws DhcpTimeoutError (code ETIMEDOUT, with `phase`) when no server answers; DhcpNakError
- * (ERR_RAWSOCK_DHCP_NAK) when the server keeps refusing; AbortError on `signal`; EPERM without
+ * (ERR_RAWSOCK_DHCP_NAK) when the server keeps refusing; DhcpConflictError
+ * (ERR_RAWSOCK_DHCP_CONFLICT) when every address offered was in use; AbortError on `signal`; EPERM without
  * CAP_NET_RAW; ENODEV for an unknown interface.
  * @example
  * const lease = await requestLease({ interface: 'eth0' });
  * console.log(lease.address, lease.prefixLength, lease.routers, lease.dnsServers, lease.leaseTime);
  */
 export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLease> {
-  const { attempts, retransmitMs } = checkOptions(options);
+  const { attempts, retransmitMs, declineWaitMs } = checkOptions(options);
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
   const socket = PacketSocket.open({
@@ -193,7 +238,11 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
         clientHardwareAddress: mac,
         seconds: Math.min(Math.floor((Date.now() - started) / 1000), 0xffff),
         broadcast: options.broadcastFlag === true,
-        options: { messageType, ...common, ...extra, parameterRequestList },
+        // RFC 2131 table 5: a DHCPDECLINE carries no parameter list, size, host name or vendor class.
+        options:
+          messageType === 'decline'
+            ? { messageType, clientIdentifier, ...extra }
+            : { messageType, ...common, ...extra, parameterRequestList },
       });
       const udp = buildUdpDatagram({
         source: '0.0.0.0',
@@ -227,7 +276,9 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
       throw new DhcpTimeoutError(interfaceName, phase, attempts, Date.now() - begun);
     };
 
-    let lastNak: DhcpMessage | null = null;
+    /** Why the last round did not end in a lease: a DHCPNAK, or an address another host has. */
+    let failure: Error | null = null;
+    const probeOptions = options.checkAddress === true ? {} : options.checkAddress || null;
     for (let round = 0; round < 3; round++) {
       // A new transaction id per round: replies to an abandoned round are ignored (RFC 2131 §4.4.1).
       const xid = randomInt(1, 0xffffffff);
@@ -248,12 +299,31 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
           (m.options.messageType === 'ack' || m.options.messageType === 'nak') &&
           (m.options.serverIdentifier === undefined || m.options.serverIdentifier === server),
       );
-      if (reply.options.messageType === 'ack') {
-        return leaseFromAck(reply, { interfaceName, interfaceIndex: socket.interfaceIndex, hardwareAddress: mac });
+      if (reply.options.messageType === 'nak') {
+        failure = new DhcpNakError(reply.options.serverIdentifier ?? null, reply.options.message ?? null);
+        continue;
       }
-      lastNak = reply;
+      if (probeOptions !== null) {
+        const probed = await probeAddress(reply.yourAddress, {
+          ...probeOptions,
+          interface: socket.interfaceIndex,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        if (probed.conflict) {
+          // RFC 2131 §3.1 step 5 / §4.4.1: DHCPDECLINE, then wait before starting over.
+          failure = new DhcpConflictError(reply.yourAddress, probed.conflictingMac as string);
+          await send(xid, 'decline', {
+            requestedAddress: reply.yourAddress,
+            serverIdentifier: server,
+            message: `address in use by ${probed.conflictingMac}`,
+          });
+          await delay(declineWaitMs, signal);
+          continue;
+        }
+      }
+      return leaseFromAck(reply, { interfaceName, interfaceIndex: socket.interfaceIndex, hardwareAddress: mac });
     }
-    throw new DhcpNakError(lastNak?.options.serverIdentifier ?? null, lastNak?.options.message ?? null);
+    throw failure as Error;
   } finally {
     socket.close();
   }

@@ -3,7 +3,7 @@
 // applies it over rtnetlink. See docs/dhcp.md.
 export { type ApplyLeaseOptions, applyLease } from './apply.js';
 export { type RequestLeaseOptions, requestLease } from './client.js';
-export { DhcpNakError, DhcpParseError, type DhcpParseReason, DhcpTimeoutError } from './errors.js';
+export { DhcpConflictError, DhcpNakError, DhcpParseError, type DhcpParseReason, DhcpTimeoutError } from './errors.js';
 export { formatLease } from './format.js';
 export type { DhcpLease } from './lease.js';
 export {
