@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh SUITE [--quick] [bench.py options...]  - run one benchmark suite, write bench/results/SUITE.md
 #
-#   SUITE    capture | udplite | unix   (receivers: bench/SUITE/receivers.conf)
+#   SUITE    capture | udplite | udp | unix   (receivers: bench/SUITE/receivers.conf)
 #   --quick  smoke test: 1 run of 200,000 datagrams, written to bench/results/SUITE-quick.md
 #            (git-ignored) so it never replaces the committed full report
 #   default  3 interleaved runs of 1,000,000 x 64 B at full speed, medians
@@ -22,6 +22,7 @@ suite="${1:-}"
 case "$suite" in
   capture) baseline=node-cap-64M ;;
   udplite) baseline=node-dgram ;;
+  udp)     baseline=node-dgram ;;
   unix)    baseline=node-unix-dgram ;;
   *) usage ;;
 esac

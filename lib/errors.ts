@@ -1,38 +1,10 @@
 // Errors with the shapes and codes Node users already know from node:fs, node:net and node:dgram.
-import { native } from './native.js';
+// Free of the addon at import time (the pure-JS entry points use these helpers): only
+// systemError() needs it, and it is only called where a socket has loaded it already.
+import { addon } from './core/addon.js';
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object') {
-    const name = value.constructor?.name;
-    return name ? `an instance of ${name}` : 'an object';
-  }
-  let shown = String(value);
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  if (typeof value === 'string') shown = `'${shown}'`;
-  return `type ${typeof value} (${shown})`;
-}
-
-/** TypeError with code ERR_INVALID_ARG_TYPE, worded like Node's own. */
-export function invalidArgType(name: string, expected: string, actual: unknown): TypeError {
-  const error = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`);
-  return Object.assign(error, { code: 'ERR_INVALID_ARG_TYPE' });
-}
-
-/** RangeError with code ERR_OUT_OF_RANGE, worded like Node's own. */
-export function outOfRange(name: string, range: string, actual: unknown): RangeError {
-  const shown = typeof actual === 'string' ? `'${actual}'` : String(actual);
-  const error = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown}`);
-  return Object.assign(error, { code: 'ERR_OUT_OF_RANGE' });
-}
-
-/** Error with code ERR_INVALID_ARG_VALUE for values of the right type that mean nothing. */
-export function invalidArgValue(name: string, reason: string, actual: unknown): TypeError {
-  const error = new TypeError(`The argument '${name}' ${reason}. Received ${describe(actual)}`);
-  return Object.assign(error, { code: 'ERR_INVALID_ARG_VALUE' });
-}
+// The argument errors live with the validators (addon-free); re-exported for existing imports.
+export { invalidArgType, invalidArgValue, outOfRange } from './core/validate.js';
 
 /** Use of a socket after close(). */
 export function socketClosed(what = 'Socket'): Error {
@@ -44,7 +16,7 @@ export function socketClosed(what = 'Socket'): Error {
  * with an explanation appended; `code`, `errno` and `syscall` are kept.
  */
 export function systemError(errno: number, syscall: string, explanation?: string): NodeJS.ErrnoException {
-  const error = native.errnoError(errno, syscall);
+  const error = addon().errnoError(errno, syscall);
   if (explanation) error.message = `${error.message}: ${explanation}`;
   return error;
 }

@@ -49,5 +49,6 @@ export * from './rtnetlink/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
 export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOptions } from './sniffer/udp-sniffer.js';
 export * from './traceroute/index.js';
+export * from './udp/index.js';
 export * from './udplite/index.js';
 export * from './unix/index.js';

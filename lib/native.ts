@@ -1,7 +1,6 @@
-// Loads the compiled addon: a prebuild from prebuilds/ when one matches, else build/Release.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The compiled addon's interface, and the addon itself for the socket classes (loaded by
+// lib/core/addon.ts: a prebuild from prebuilds/ when one matches, else build/Release).
+import { addon } from './core/addon.js';
 
 /** The native SocketHandle: one owned non-blocking descriptor watched by libuv. */
 export interface NativeSocketHandle {
@@ -13,14 +12,32 @@ export interface NativeSocketHandle {
   resume(): void;
   /** Bytes sent, or -1 when the kernel's buffer is full (EAGAIN). */
   send(data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
+  /**
+   * sendmmsg(2) of datas[start..] (at most 1024 per call) with the address and control bytes of
+   * the same index (null: none): how many the kernel took, 0 when its buffer is full. Fewer than
+   * asked: full, or a later datagram failed (the next call, starting there, throws its error).
+   */
+  sendBatch(
+    datas: readonly Uint8Array[],
+    addresses: readonly (Uint8Array | null)[],
+    controls: readonly (Uint8Array | null)[],
+    start: number,
+  ): number;
   awaitWritable(): void;
   drain(): number;
   setRef(ref: boolean): void;
   /**
-   * Called with each received batch; returning false pauses receiving. `errorQueue` is true for
-   * batches of error-queue records (attachErrorQueue), which have the recvmmsg reader's layout.
+   * Each recvmmsg batch (startReceiving): datagrams, addresses and control data in `data`, the
+   * metadata in the message layout (lib/core/batch-layout.ts MESSAGE). Returning false pauses.
    */
-  onMessages?: (data: Buffer, meta: Uint32Array, aux: Buffer | number, errorQueue?: boolean) => boolean | undefined;
+  onMessages?: (data: Buffer, meta: Uint32Array) => boolean | undefined;
+  /**
+   * Each packet-socket batch (attachRing, attachPacketReader): `byteLength` bytes of packets in
+   * `data`, the metadata in the packet layout (PACKET). Returning false pauses.
+   */
+  onPackets?: (data: Buffer, meta: Uint32Array, byteLength: number) => boolean | undefined;
+  /** Each batch of error-queue records (attachErrorQueue), in the message layout. Returning false pauses. */
+  onErrorQueue?: (data: Buffer, meta: Uint32Array) => boolean | undefined;
   onWritable?: () => void;
   onError?: (error: NodeJS.ErrnoException) => void;
 }
@@ -69,17 +86,50 @@ export interface NativePacket {
   /** Unmaps the ring (after close). */
   release(handle: NativeSocketHandle): void;
   info(handle: NativeSocketHandle): { kind: 'ring' | 'recvmmsg'; malformedBlocks: number } | null;
-  /** uint32 metadata fields per packet in a batch. */
-  readonly metaStride: number;
   readonly pageSize: number;
+}
+
+/**
+ * Field indices of the batch layouts (src-native/batch_layout.h): an entry's field F is
+ * meta[i * stride + F]. Read through lib/core/batch-layout.ts.
+ */
+export interface NativeLayouts {
+  readonly message: {
+    readonly stride: number;
+    readonly dataOffset: number;
+    readonly captured: number;
+    readonly length: number;
+    readonly flags: number;
+    readonly auxOffset: number;
+    readonly addressLength: number;
+    readonly controlLength: number;
+  };
+  readonly packet: {
+    readonly stride: number;
+    readonly dataOffset: number;
+    readonly captured: number;
+    readonly length: number;
+    readonly seconds: number;
+    readonly nanoseconds: number;
+    readonly interfaceIndex: number;
+    readonly typeAddressFlags: number;
+    readonly protocolHatype: number;
+    readonly vlan: number;
+    readonly addressLow: number;
+    readonly addressHigh: number;
+    readonly networkStatus: number;
+    readonly flagVlan: number;
+    readonly flagStale: number;
+  };
 }
 
 export interface Native {
   constants: NativeConstants;
+  layouts: NativeLayouts;
   packet: NativePacket;
   SocketHandle: new (domain: number, type: number, protocol: number) => NativeSocketHandle;
   errnoError(errno: number, syscall: string): NodeJS.ErrnoException;
-  /** EPOLLERR drains the error queue (MSG_ERRQUEUE) into onMessages(data, meta, aux, true); src-native/error_queue.cc. */
+  /** EPOLLERR drains the error queue (MSG_ERRQUEUE) into onErrorQueue(data, meta); src-native/error_queue.cc. */
   attachErrorQueue(handle: NativeSocketHandle): void;
   /** CLOCK_REALTIME in nanoseconds, the clock of SO_TIMESTAMPNS (src-native/clock.cc). */
   realtimeNs(): bigint;
@@ -99,23 +149,8 @@ export interface Native {
   getsockopt(fd: number, level: number, name: number, kind: 'bytes', size?: number): Buffer;
 }
 
-function load(): Native {
-  if (process.platform !== 'linux') {
-    throw new Error(
-      `rawsock works on Linux only: packet sockets, UDP-Lite and the other features it offers are Linux kernel interfaces (this is ${process.platform})`,
-    );
-  }
-  const require = createRequire(import.meta.url);
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  // RAWSOCK_ADDON names a specific build to load instead (scripts/test-sanitize.sh points it at
-  // an AddressSanitizer build kept outside build/Release, so it never replaces the normal one).
-  const override = process.env.RAWSOCK_ADDON;
-  if (override) return require(path.resolve(override)) as Native;
-  const loadBinding = require('node-gyp-build') as (dir: string) => Native;
-  return loadBinding(root);
-}
-
-export const native: Native = load();
+/** The addon, loaded as this module is: the socket classes cannot work without it. */
+export const native: Native = addon();
 /**
  * The kernel constants this build knows, from the C headers: the numbers getsockopt() and
  * setsockopt() take.

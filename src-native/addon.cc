@@ -19,6 +19,7 @@ class Addon : public Napi::Addon<Addon> {
     InitPcapCompile(env, exports);
     InitErrorQueue(env, exports);
     InitClock(env, exports);
+    InitBatchLayout(env, exports);
   }
 };
 

@@ -3,12 +3,14 @@
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -29,6 +31,12 @@
 #endif
 #ifndef SO_BPF_EXTENSIONS
 #define SO_BPF_EXTENSIONS 48
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -93,6 +101,10 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   RAWSOCK_CONSTANT(ETH_P_ARP);
   RAWSOCK_CONSTANT(ETH_P_8021Q);
   RAWSOCK_CONSTANT(ETH_P_8021AD);
+  RAWSOCK_CONSTANT(ETH_P_LLDP);
+  RAWSOCK_CONSTANT(ARPHRD_ETHER);
+  RAWSOCK_CONSTANT(ARPHRD_LOOPBACK);
+  RAWSOCK_CONSTANT(ARPHRD_NONE);
   RAWSOCK_CONSTANT(PACKET_ADD_MEMBERSHIP);
   RAWSOCK_CONSTANT(PACKET_DROP_MEMBERSHIP);
   RAWSOCK_CONSTANT(PACKET_MR_PROMISC);
@@ -146,6 +158,23 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   RAWSOCK_CONSTANT(SO_EE_ORIGIN_LOCAL);
   RAWSOCK_CONSTANT(SO_EE_ORIGIN_ICMP);
   RAWSOCK_CONSTANT(SO_EE_ORIGIN_ICMP6);
+  // UDP (udp(7), ip(7), ipv6(7)): where a datagram arrived and its header fields, path MTU
+  // discovery, and segmentation offload (GSO send with UDP_SEGMENT, GRO receive with UDP_GRO).
+  RAWSOCK_CONSTANT(SOL_UDP);
+  RAWSOCK_CONSTANT(UDP_SEGMENT);
+  RAWSOCK_CONSTANT(UDP_GRO);
+  RAWSOCK_CONSTANT(IP_PKTINFO);
+  RAWSOCK_CONSTANT(IP_TOS);
+  RAWSOCK_CONSTANT(IP_RECVTOS);
+  RAWSOCK_CONSTANT(IP_MTU);
+  RAWSOCK_CONSTANT(IP_PMTUDISC_WANT);
+  RAWSOCK_CONSTANT(IPV6_RECVPKTINFO);
+  RAWSOCK_CONSTANT(IPV6_PKTINFO);
+  RAWSOCK_CONSTANT(IPV6_TCLASS);
+  RAWSOCK_CONSTANT(IPV6_RECVTCLASS);
+  RAWSOCK_CONSTANT(IPV6_MTU);
+  RAWSOCK_CONSTANT(IPV6_PMTUDISC_DONT);
+  RAWSOCK_CONSTANT(IPV6_PMTUDISC_WANT);
 #undef RAWSOCK_CONSTANT
   // Control-message geometry (cmsg(3)): where a cmsg's data starts, and the alignment CMSG_ALIGN
   // rounds every cmsg_len up to (sizeof(size_t) on Linux).

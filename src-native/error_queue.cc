@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "batch_layout.h"
 #include "errors.h"
 #include "modules.h"
 #include "socket_handle.h"
@@ -70,20 +71,23 @@ class ErrorQueueReader : public Reader {
   }
 
  private:
-  // Layout handed to JS, the recvmmsg reader's (socket_handle.cc): per record its data, then its
-  // address and control bytes, then 8 uint32 of metadata each (data offset, captured length,
-  // original length, msg_flags, aux offset, address length, control length, 0). The metadata
-  // holds staging offsets until Deliver rebases them.
+  // Layout handed to JS, the recvmmsg reader's (batch_layout.h message_layout): per record its
+  // data, then its address and control bytes, then message_layout::kStride uint32 of metadata.
   void Append(const uint8_t* data, size_t captured, const uint8_t* name, size_t address, size_t control, size_t length,
               int flags) {
+    using namespace message_layout;
     const size_t at = bytes_.size();
     bytes_.insert(bytes_.end(), data, data + captured);
     bytes_.insert(bytes_.end(), name, name + address);
     bytes_.insert(bytes_.end(), control_, control_ + control);
-    meta_.insert(meta_.end(),
-                 {static_cast<uint32_t>(at), static_cast<uint32_t>(captured), static_cast<uint32_t>(length),
-                  static_cast<uint32_t>(flags), static_cast<uint32_t>(at + captured), static_cast<uint32_t>(address),
-                  static_cast<uint32_t>(control), 0});
+    uint32_t* m = &*meta_.insert(meta_.end(), kStride, 0);
+    m[kDataOffset] = static_cast<uint32_t>(at);
+    m[kCaptured] = static_cast<uint32_t>(captured);
+    m[kLength] = static_cast<uint32_t>(length);
+    m[kFlags] = static_cast<uint32_t>(flags);
+    m[kAuxOffset] = static_cast<uint32_t>(at + captured);
+    m[kAddressLength] = static_cast<uint32_t>(address);
+    m[kControlLength] = static_cast<uint32_t>(control);
   }
 
   // The C API, status checked, rather than node-addon-api's throwing wrappers: in a worker being
@@ -97,20 +101,18 @@ class ErrorQueueReader : public Reader {
     napi_value batch = nullptr;
     napi_value buffer = nullptr;
     napi_value meta = nullptr;
-    napi_value marker = nullptr;
     size_t offset = 0;
     if (napi_create_buffer(env, total, &out, &batch) != napi_ok ||
         napi_get_typedarray_info(env, batch, nullptr, nullptr, nullptr, &buffer, &offset) != napi_ok ||
-        napi_create_typedarray(env, napi_uint32_array, count * 8, buffer, offset + meta_offset, &meta) != napi_ok ||
-        napi_get_boolean(env, true, &marker) != napi_ok) {
+        napi_create_typedarray(env, napi_uint32_array, count * message_layout::kStride, buffer, offset + meta_offset,
+                               &meta) != napi_ok) {
       return true;
     }
     uint8_t* bytes = static_cast<uint8_t*>(out);
     memset(bytes, 0, total);  // nothing uninitialized is reachable from JS
     if (!bytes_.empty()) memcpy(bytes, bytes_.data(), bytes_.size());
     memcpy(bytes + meta_offset, meta_.data(), meta_.size() * sizeof(uint32_t));
-    // The fourth argument tells JS that these are error-queue records, not datagrams.
-    handle.Deliver({batch, meta, batch, marker});
+    handle.Deliver(SocketHandle::Batch::kErrorQueue, {batch, meta});
     return true;
   }
 
@@ -120,8 +122,8 @@ class ErrorQueueReader : public Reader {
   std::vector<uint32_t> meta_;
 };
 
-// attachErrorQueue(handle): from now on EPOLLERR drains the error queue into onMessages(data,
-// meta, aux, true). Idempotent. The caller sets IP_RECVERR / IPV6_RECVERR itself.
+// attachErrorQueue(handle): from now on EPOLLERR drains the error queue into onErrorQueue(data,
+// meta). Idempotent. The caller sets IP_RECVERR / IPV6_RECVERR itself.
 Napi::Value AttachErrorQueue(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw ArgTypeError(info.Env(), "handle must be a SocketHandle");
   SocketHandle* handle = SocketHandle::Unwrap(info[0].As<Napi::Object>());

@@ -61,6 +61,21 @@ int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   return static_cast<int32_t>(n);
 }
 
+uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
+  Napi::Value value = options.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) {
+    throw ArgTypeError(options.Env(), ("The \"" + std::string(key) + "\" property must be of type number").c_str());
+  }
+  double n = value.As<Napi::Number>().DoubleValue();
+  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
+    std::string what = "The value of \"" + std::string(key) +
+                       "\" is out of range. It must be >= " + std::to_string(min) + " && <= " + std::to_string(max);
+    throw ArgRangeError(options.Env(), what.c_str());
+  }
+  return static_cast<uint32_t>(n);
+}
+
 bool IsBytes(const Napi::Value& value) {
   return value.IsBuffer() || value.IsTypedArray() || value.IsArrayBuffer() || value.IsDataView();
 }

@@ -20,6 +20,12 @@ int FdArg(const Napi::CallbackInfo& info, size_t index);
 // Reads an integer argument (any int32).
 int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
+// Reads options[key]: `fallback` when undefined, else an integer in [min, max] (ERR_INVALID_ARG_TYPE
+// for a non-number, ERR_OUT_OF_RANGE otherwise, worded as lib/core/validate.ts words them). The one
+// check of numeric reader options (socket_handle.cc, packet_ring.cc); JS has checked the user's
+// values already, so this guards the internal interface.
+uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max);
+
 // A byte range borrowed from a Buffer, TypedArray, DataView or ArrayBuffer argument.
 struct Bytes {
   uint8_t* data = nullptr;

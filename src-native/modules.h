@@ -13,5 +13,6 @@ void InitPacketRing(Napi::Env env, Napi::Object exports);    // packet_ring.cc
 void InitPcapCompile(Napi::Env env, Napi::Object exports);   // pcap_compile.cc
 void InitErrorQueue(Napi::Env env, Napi::Object exports);    // error_queue.cc
 void InitClock(Napi::Env env, Napi::Object exports);         // clock.cc
+void InitBatchLayout(Napi::Env env, Napi::Object exports);   // batch_layout.cc
 
 }  // namespace rawsock

@@ -1,13 +1,9 @@
 // Receive paths of packet sockets (packet(7)): the TPACKET_V3 mmap ring, and a recvmmsg reader
-// for when the ring cannot be set up. Both hand JS the same batch layout: one fresh Buffer with
-// the packets copied back to back, and kPacketMetaStride uint32 of metadata per packet (decoded
-// in lib/packet/batch.ts). Nothing handed to JS aliases the ring or a reused receive buffer.
-//
-// meta[0] data offset      meta[4] timestamp nsec       meta[8]  vlan tci | tpid << 16
-// meta[1] captured length  meta[5] interface index      meta[9]  source address bytes 0..3
-// meta[2] original length  meta[6] pkttype | halen << 8 meta[10] source address bytes 4..7
-// meta[3] timestamp sec             | flags << 16       meta[11] network offset | tp_status << 16
-//                          meta[7] protocol | hatype << 16
+// for when the ring cannot be set up. Both hand JS the same batch, onPackets(data, meta,
+// byteLength): the packets copied back to back into a Buffer, and packet_layout::kStride uint32
+// of metadata per packet (batch_layout.h; read by lib/core/batch-layout.ts). Nothing handed to JS
+// aliases the ring or a reused receive buffer, except with ring.reuseBatchMemory, where JS was
+// told the batch is valid only during the callback.
 #include "packet_ring.h"
 
 #include <arpa/inet.h>
@@ -23,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "batch_layout.h"
 #include "errors.h"
 #include "modules.h"
 #include "page_buffer.h"
@@ -36,9 +33,7 @@ namespace rawsock {
 
 namespace {
 
-constexpr uint32_t kPacketMetaStride = 12;
-constexpr uint32_t kFlagVlan = 1;   // a VLAN tag was removed by the kernel (meta[8] holds it)
-constexpr uint32_t kFlagStale = 4;  // captured under a filter that has since been replaced
+constexpr uint32_t kPacketMetaStride = packet_layout::kStride;
 
 // Identifies PacketReader for Reader::As (its address is the id; the value is never read).
 constexpr char kPacketReaderType = 0;
@@ -62,23 +57,24 @@ inline __attribute__((always_inline)) void WriteMeta(uint32_t* m, uint32_t offse
   const bool vlan = (f.status & TP_STATUS_VLAN_VALID) != 0 || f.vlan_tci != 0;
   uint16_t tpid = 0;
   if (vlan) tpid = (f.status & TP_STATUS_VLAN_TPID_VALID) != 0 && f.vlan_tpid != 0 ? f.vlan_tpid : ETH_P_8021Q;
+  using namespace packet_layout;
   const uint32_t flags = (vlan ? kFlagVlan : 0) | (f.stale ? kFlagStale : 0);
   const uint32_t halen = sll.sll_halen <= 8 ? sll.sll_halen : 8;
   uint8_t address[8] = {0};
   std::memcpy(address, sll.sll_addr, halen);
-  m[0] = offset;
-  m[1] = f.captured;
-  m[2] = f.len;
-  m[3] = f.sec;
-  m[4] = f.nsec;
-  m[5] = sll.sll_ifindex > 0 ? static_cast<uint32_t>(sll.sll_ifindex) : 0;
-  m[6] = (sll.sll_pkttype & 0xffu) | (halen << 8) | (flags << 16);
+  m[kDataOffset] = offset;
+  m[kCaptured] = f.captured;
+  m[kLength] = f.len;
+  m[kSeconds] = f.sec;
+  m[kNanoseconds] = f.nsec;
+  m[kInterfaceIndex] = sll.sll_ifindex > 0 ? static_cast<uint32_t>(sll.sll_ifindex) : 0;
+  m[kTypeAddressFlags] = (sll.sll_pkttype & 0xffu) | (halen << 8) | (flags << 16);
   // packet(7): sll_protocol is in network byte order; JS sees host order.
-  m[7] = static_cast<uint32_t>(ntohs(sll.sll_protocol)) | (static_cast<uint32_t>(sll.sll_hatype) << 16);
-  m[8] = (f.vlan_tci & 0xffffu) | (static_cast<uint32_t>(tpid) << 16);
-  m[9] = address[0] | (address[1] << 8) | (address[2] << 16) | (static_cast<uint32_t>(address[3]) << 24);
-  m[10] = address[4] | (address[5] << 8) | (address[6] << 16) | (static_cast<uint32_t>(address[7]) << 24);
-  m[11] = f.net_offset | ((f.status & 0xffffu) << 16);
+  m[kProtocolHatype] = static_cast<uint32_t>(ntohs(sll.sll_protocol)) | (static_cast<uint32_t>(sll.sll_hatype) << 16);
+  m[kVlan] = (f.vlan_tci & 0xffffu) | (static_cast<uint32_t>(tpid) << 16);
+  m[kAddressLow] = address[0] | (address[1] << 8) | (address[2] << 16) | (static_cast<uint32_t>(address[3]) << 24);
+  m[kAddressHigh] = address[4] | (address[5] << 8) | (address[6] << 16) | (static_cast<uint32_t>(address[7]) << 24);
+  m[kNetworkStatus] = f.net_offset | ((f.status & 0xffffu) << 16);
 }
 
 // What both packet readers offer JS besides reading.
@@ -229,9 +225,9 @@ class RingReader : public PacketReader {
     if (reuse_) {
       if (written == 0) return true;
       meta = Napi::Uint32Array::New(env, written * kPacketMetaStride, data.ArrayBuffer(), data.ByteOffset() + meta_at);
-      return handle.Deliver({data, meta, Napi::Number::New(env, static_cast<double>(at))});
     }
-    return handle.Deliver({data, meta});
+    // byteLength: the reused buffer is larger than this batch's bytes (and holds its metadata).
+    return handle.Deliver(SocketHandle::Batch::kPackets, {data, meta, Napi::Number::New(env, static_cast<double>(at))});
   }
 
   uint8_t* map_;
@@ -331,7 +327,7 @@ class MessagePacketReader : public PacketReader {
       WriteMeta(meta.Data() + i * kPacketMetaStride, static_cast<uint32_t>(at), f, sll);
       at += captured;
     }
-    return handle.Deliver({data, meta});
+    return handle.Deliver(SocketHandle::Batch::kPackets, {data, meta, Napi::Number::New(env, static_cast<double>(at))});
   }
 
   unsigned slots_;
@@ -357,19 +353,6 @@ SocketHandle* HandleArg(const Napi::CallbackInfo& info) {
     throw error;
   }
   return handle;
-}
-
-uint32_t UintOption(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
-  Napi::Value value = options.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
-  double n = value.As<Napi::Number>().DoubleValue();
-  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what =
-        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    throw ArgRangeError(options.Env(), what.c_str());
-  }
-  return static_cast<uint32_t>(n);
 }
 
 Napi::Object OptionsArg(const Napi::CallbackInfo& info) {
@@ -491,7 +474,6 @@ void InitPacketRing(Napi::Env env, Napi::Object exports) {
   packet.Set("markStale", Napi::Function::New(env, MarkStale, "markStale"));
   packet.Set("release", Napi::Function::New(env, Release, "release"));
   packet.Set("info", Napi::Function::New(env, Info, "info"));
-  packet.Set("metaStride", Napi::Number::New(env, kPacketMetaStride));
   packet.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   exports.Set("packet", packet);
 }

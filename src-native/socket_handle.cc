@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "batch_layout.h"
 #include "errors.h"
 #include "modules.h"
 #include "page_buffer.h"
@@ -105,11 +106,10 @@ class MessageReader : public Reader {
   // replaced by a new one when full, never rewound. So no view handed to JS is ever overwritten,
   // and a small batch (the common case when the reader keeps up with the sender: a few datagrams
   // per wake-up) costs no allocation of its own. Per batch: the datagrams back to back, then each
-  // one's address and control data (aux), then 8 uint32 of metadata per message: data offset,
-  // captured length, original length, msg_flags, aux offset, address length, control length, 0.
-  // Offsets are from the start of the arena, which JS gets as both `data` and `aux`, with a
-  // Uint32Array view of the metadata. Arenas are zeroed when made: nothing uninitialized is ever
-  // reachable from JS.
+  // one's address and control data (aux), then message_layout::kStride uint32 of metadata per
+  // message (batch_layout.h). Offsets are from the start of the arena, which JS gets as `data`,
+  // with a Uint32Array view of the metadata: onMessages(data, meta). Arenas are zeroed when made: nothing uninitialized
+  // is ever reachable from JS.
   bool DeliverBatch(SocketHandle& handle, unsigned count) {
     Napi::Env env = handle.HandleEnv();
     size_t data_total = 0, aux_total = 0;
@@ -118,7 +118,7 @@ class MessageReader : public Reader {
       aux_total += AddressLength(i) + ControlLength(i);
     }
     const size_t meta_offset = (data_total + aux_total + 3) & ~static_cast<size_t>(3);
-    const size_t need = meta_offset + count * 8 * sizeof(uint32_t);
+    const size_t need = meta_offset + count * message_layout::kStride * sizeof(uint32_t);
     size_t start = (arena_used_ + 7) & ~static_cast<size_t>(7);
     if (arena_.IsEmpty() || start + need > arena_.Value().Length()) {
       // 64 KiB: below malloc's mmap threshold, so arenas come from (and return to) its heap;
@@ -133,27 +133,27 @@ class MessageReader : public Reader {
     uint8_t* out = arena.Data();
     uint32_t* m = reinterpret_cast<uint32_t*>(out + start + meta_offset);
     size_t data_at = start, aux_at = start + data_total;
-    for (unsigned i = 0; i < count; i++, m += 8) {
+    for (unsigned i = 0; i < count; i++, m += message_layout::kStride) {
       const msghdr& hdr = msgs_[i].msg_hdr;
       size_t captured = Captured(i), address = AddressLength(i), control = ControlLength(i);
       if (captured) memcpy(out + data_at, iov_[i].iov_base, captured);
       if (address) memcpy(out + aux_at, &names_[i], address);
       if (control) memcpy(out + aux_at + address, hdr.msg_control, control);
-      m[0] = static_cast<uint32_t>(data_at);
-      m[1] = static_cast<uint32_t>(captured);
-      m[2] = msgs_[i].msg_len;  // with MSG_TRUNC: the datagram's real length
-      m[3] = static_cast<uint32_t>(hdr.msg_flags);
-      m[4] = static_cast<uint32_t>(aux_at);
-      m[5] = static_cast<uint32_t>(address);
-      m[6] = static_cast<uint32_t>(control);
-      m[7] = 0;
+      using namespace message_layout;
+      m[kDataOffset] = static_cast<uint32_t>(data_at);
+      m[kCaptured] = static_cast<uint32_t>(captured);
+      m[kLength] = msgs_[i].msg_len;  // with MSG_TRUNC: the datagram's real length
+      m[kFlags] = static_cast<uint32_t>(hdr.msg_flags);
+      m[kAuxOffset] = static_cast<uint32_t>(aux_at);
+      m[kAddressLength] = static_cast<uint32_t>(address);
+      m[kControlLength] = static_cast<uint32_t>(control);
       data_at += captured;
       aux_at += address + control;
     }
     arena_used_ = start + need;
-    Napi::Uint32Array meta =
-        Napi::Uint32Array::New(env, count * 8, arena.ArrayBuffer(), arena.ByteOffset() + start + meta_offset);
-    return handle.Deliver({arena, meta, arena});
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, count * message_layout::kStride, arena.ArrayBuffer(),
+                                                    arena.ByteOffset() + start + meta_offset);
+    return handle.Deliver(SocketHandle::Batch::kMessages, {arena, meta});
   }
 
   size_t Captured(unsigned i) const { return msgs_[i].msg_len < slot_size_ ? msgs_[i].msg_len : slot_size_; }
@@ -181,19 +181,6 @@ class MessageReader : public Reader {
   size_t arena_used_ = 0;
 };
 
-uint32_t OptionalUint(Napi::Object options, const char* key, uint32_t fallback, uint32_t min, uint32_t max) {
-  Napi::Value value = options.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw ArgTypeError(options.Env(), (std::string(key) + " must be a number").c_str());
-  double n = value.As<Napi::Number>().DoubleValue();
-  if (n != static_cast<double>(static_cast<int64_t>(n)) || n < min || n > max) {
-    std::string what =
-        std::string(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    throw ArgRangeError(options.Env(), what.c_str());
-  }
-  return static_cast<uint32_t>(n);
-}
-
 // Reports an exception caught in a libuv callback as uncaught. In an environment being torn down
 // (a worker terminated while data arrives: Node's CleanupHandles still runs the loop) a wrapper's
 // allocation fails and even reading the error's value throws; nothing can be reported then, and
@@ -220,6 +207,7 @@ Napi::Function SocketHandle::Define(Napi::Env env) {
                          InstanceMethod<&SocketHandle::Pause>("pause"),
                          InstanceMethod<&SocketHandle::Resume>("resume"),
                          InstanceMethod<&SocketHandle::Send>("send"),
+                         InstanceMethod<&SocketHandle::SendBatch>("sendBatch"),
                          InstanceMethod<&SocketHandle::AwaitWritable>("awaitWritable"),
                          InstanceMethod<&SocketHandle::Drain>("drain"),
                          InstanceMethod<&SocketHandle::SetRef>("setRef"),
@@ -234,11 +222,20 @@ SocketHandle::SocketHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<So
   // Non-blocking from birth (readiness comes from libuv) and never inherited by child processes.
   fd_ = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd_ < 0) throw ErrnoError(env, errno, "socket");
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
-  const char* names[kCallbackCount] = {"onMessages", "onWritable", "onError"};
-  Napi::Array keys = Napi::Array::New(env, kCallbackCount);
-  for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
-  callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  // No destructor runs for a constructor that throws, and every N-API call below can fail: a
+  // worker being terminated refuses napi_set_element (it cannot run JS) while its code is still in
+  // here. The descriptor must not outlive such a failure.
+  try {
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "rawsock:SocketHandle");
+    const char* names[kCallbackCount] = {"onMessages", "onPackets", "onErrorQueue", "onWritable", "onError"};
+    Napi::Array keys = Napi::Array::New(env, kCallbackCount);
+    for (uint32_t i = 0; i < kCallbackCount; i++) keys.Set(i, Napi::String::New(env, names[i]));
+    callback_keys_ = Napi::Persistent(static_cast<Napi::Object>(keys));
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
   watch_ = new Watch();
   watch_->owner = this;
   napi_status status = napi_add_async_cleanup_hook(env, Watch::OnTeardown, watch_, &watch_->hook);
@@ -455,9 +452,12 @@ Napi::Value SocketHandle::Call(Callback callback, const std::initializer_list<na
   return Napi::Value();
 }
 
-bool SocketHandle::Deliver(const std::initializer_list<napi_value>& args) {
+bool SocketHandle::Deliver(Batch kind, const std::initializer_list<napi_value>& args) {
   const uint64_t resumes = resumes_;
-  Napi::Value result = Call(kOnMessages, args);
+  const Callback callback = kind == Batch::kPackets      ? kOnPackets
+                            : kind == Batch::kErrorQueue ? kOnErrorQueue
+                                                         : kOnMessages;
+  Napi::Value result = Call(callback, args);
   if (result.IsEmpty() || !Receiving()) return false;
   if (result.IsBoolean() && !result.As<Napi::Boolean>().Value()) {
     // false asks to pause. But the microtasks that napi_make_callback runs before returning may
@@ -499,12 +499,12 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
   if (info[0].IsObject()) {
     Napi::Object options = info[0].As<Napi::Object>();
-    uint32_t slots = OptionalUint(options, "slots", 64, 1, 1024);
-    uint32_t slot_size = OptionalUint(options, "slotSize", 65536, 1, 16 << 20);
-    uint32_t control_size = OptionalUint(options, "controlSize", 0, 0, 4096);
-    uint32_t flags = OptionalUint(options, "flags", 0, 0, 0x7fffffff);
-    uint32_t budget = OptionalUint(options, "budget", 4, 1, 1024);
-    coalesce_ms_ = OptionalUint(options, "coalesceMs", 0, 0, 1000);
+    uint32_t slots = UintOption(options, "slots", 64, 1, 1024);
+    uint32_t slot_size = UintOption(options, "slotSize", 65536, 1, 16 << 20);
+    uint32_t control_size = UintOption(options, "controlSize", 0, 0, 4096);
+    uint32_t flags = UintOption(options, "flags", 0, 0, 0x7fffffff);
+    uint32_t budget = UintOption(options, "budget", 4, 1, 1024);
+    coalesce_ms_ = UintOption(options, "coalesceMs", 0, 0, 1000);
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }
@@ -565,6 +565,64 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
     throw ErrnoError(info.Env(), errno, "sendmsg");
   }
   return Napi::Number::New(info.Env(), static_cast<double>(sent));
+}
+
+// sendBatch(datas, addresses, controls, start) -> how many of datas[start..] the kernel took,
+// with sendmmsg(2); `addresses` and `controls` are arrays of the same length whose entries may be
+// null. Fewer than asked means the socket buffer filled (EAGAIN) or a later datagram failed: the
+// caller waits for writability or calls again from there, and an error on the first datagram of
+// a call is thrown. sendmmsg(2): "if an error occurs after at least one message has been sent,
+// the call succeeds, and returns the number of messages sent"; the next call then reports it.
+Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(info, fd_);
+  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray()) {
+    throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
+  }
+  Napi::Array datas = info[0].As<Napi::Array>();
+  Napi::Array addresses = info[1].As<Napi::Array>();
+  Napi::Array controls = info[2].As<Napi::Array>();
+  int32_t start = IntArg(info, 3, "start");
+  const uint32_t total = datas.Length();
+  if (addresses.Length() != total || controls.Length() != total) {
+    throw ArgValueError(env, "sendBatch arrays must have the same length");
+  }
+  if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
+  // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
+  constexpr uint32_t kMaxPerCall = 1024;
+  const uint32_t count = total - static_cast<uint32_t>(start) < kMaxPerCall ? total - start : kMaxPerCall;
+  std::vector<iovec> iov(count);
+  std::vector<mmsghdr> msgs(count);
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t at = static_cast<uint32_t>(start) + i;
+    Bytes data = BytesArg(datas.Get(at), "data");
+    iov[i] = {data.data, data.length};
+    msghdr& hdr = msgs[i].msg_hdr;
+    hdr = msghdr{};
+    hdr.msg_iov = &iov[i];
+    hdr.msg_iovlen = 1;
+    Napi::Value address = addresses.Get(at);
+    if (!address.IsNull() && !address.IsUndefined()) {
+      Bytes bytes = BytesArg(address, "address");
+      hdr.msg_name = bytes.data;
+      hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
+    }
+    Napi::Value control = controls.Get(at);
+    if (!control.IsNull() && !control.IsUndefined()) {
+      Bytes bytes = BytesArg(control, "control");
+      hdr.msg_control = bytes.data;
+      hdr.msg_controllen = bytes.length;
+    }
+  }
+  int sent;
+  do {
+    sent = sendmmsg(fd_, msgs.data(), count, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (IsRetryable(errno)) return Napi::Number::New(env, 0);
+    throw ErrnoError(env, errno, "sendmmsg");
+  }
+  return Napi::Number::New(env, sent);
 }
 
 // Calls onWritable once, the next time the socket can take a datagram.

@@ -45,8 +45,8 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   static Napi::Function Define(Napi::Env env);
 
   // new SocketHandle(domain, type, protocol). The callbacks are plain properties of the JS object
-  // (onMessages, onWritable, onError), so the closures they capture form an ordinary JS cycle that
-  // the garbage collector can reclaim, instead of being pinned by native persistent references.
+  // (onMessages, onPackets, onErrorQueue, onWritable, onError), so the closures they capture form an ordinary JS cycle
+  // that the garbage collector can reclaim, instead of being pinned by native persistent references.
   explicit SocketHandle(const Napi::CallbackInfo& info);
   ~SocketHandle() override;
 
@@ -63,9 +63,14 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   void SetErrorReader(std::unique_ptr<Reader> reader) { error_reader_ = std::move(reader); }
   Reader* ErrorReader() const { return error_reader_.get(); }
 
-  // Calls onMessages(...args). Returns false when JS asked to pause (returned false), closed the
-  // socket, or threw (the exception is reported as uncaught, like any event-loop callback).
-  bool Deliver(const std::initializer_list<napi_value>& args);
+  // The JS callback a reader hands its batches to, one per layout (batch_layout.h):
+  // onMessages(data, meta) for recvmmsg datagrams, onPackets(data, meta, byteLength) for packet
+  // sockets, onErrorQueue(data, meta) for error-queue records (recvmmsg's layout).
+  enum class Batch { kMessages, kPackets, kErrorQueue };
+
+  // Calls the callback for `kind` with `args`. Returns false when JS asked to pause (returned
+  // false), closed the socket, or threw (reported as uncaught, like any event-loop callback).
+  bool Deliver(Batch kind, const std::initializer_list<napi_value>& args);
 
   // Calls onError(err) with a Node-style errno error.
   void ReportError(int err, const char* syscall);
@@ -77,6 +82,7 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SendBatch(const Napi::CallbackInfo& info);
   Napi::Value AwaitWritable(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
@@ -89,7 +95,7 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnRested(uv_timer_t* timer);
   friend struct Watch;
-  enum Callback { kOnMessages, kOnWritable, kOnError, kCallbackCount };
+  enum Callback { kOnMessages, kOnPackets, kOnErrorQueue, kOnWritable, kOnError, kCallbackCount };
   Napi::Value Call(Callback callback, const std::initializer_list<napi_value>& args);
 
   int fd_ = -1;

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { type MessageEntry, messageCount, messageEntry } from '../lib/core/batch-layout.js';
 import { decodeInet, encodeInet } from '../lib/core/sockaddr.js';
 import { constants, getsockopt, setsockopt } from '../lib/index.js';
 import { native } from '../lib/native.js';
@@ -68,7 +69,10 @@ describe('getsockopt / setsockopt', () => {
     expect(() => setsockopt(handle, constants.IPPROTO_TCP, constants.TCP_CONGESTION, 'reno')).toThrow(
       expect.objectContaining({ code: 'ENOPROTOOPT', errno: -92, syscall: 'setsockopt' }),
     );
-    expect(() => setsockopt(handle, 1.5, 1, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => setsockopt(handle, 1.5, 1, 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => setsockopt(handle, '1' as never, 1, 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     expect(() => setsockopt(handle, 1, 1, {} as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
@@ -82,9 +86,9 @@ describe('getsockopt / setsockopt', () => {
 describe('SocketHandle', () => {
   it('receives batches through libuv, with lengths, addresses and truncation', async () => {
     const { handle, port } = udpHandle();
-    const batches: { data: Buffer; meta: Uint32Array; aux: Buffer }[] = [];
-    handle.onMessages = (data, meta, aux) => {
-      batches.push({ data, meta, aux: aux as Buffer });
+    const batches: { data: Buffer; meta: Uint32Array }[] = [];
+    handle.onMessages = (data, meta) => {
+      batches.push({ data, meta });
       return true;
     };
     handle.startReceiving({ slots: 8, slotSize: 4, flags: constants.MSG_TRUNC });
@@ -92,13 +96,16 @@ describe('SocketHandle', () => {
     sender.send('ab', port, '127.0.0.1');
     sender.send('abcdefgh', port, '127.0.0.1');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const meta = batches.flatMap((b) => Array.from(b.meta));
-    expect(meta.length).toBe(16);
-    expect(meta.slice(0, 3)).toEqual([0, 2, 2]); // offset, captured, original
-    expect(meta.slice(8, 11)).toEqual([2, 4, 8]);
-    expect(meta[11] & constants.MSG_TRUNC).toBe(constants.MSG_TRUNC);
-    const first = batches[0];
-    expect(decodeInet(first.aux, first.meta[4], first.meta[5])).toMatchObject({
+    const entries = batches.flatMap((b) =>
+      Array.from({ length: messageCount(b.meta) }, (_, i) => messageEntry(b.meta, i)),
+    );
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({ dataOffset: 0, captured: 2, length: 2 });
+    expect(entries[1]).toMatchObject({ dataOffset: 2, captured: 4, length: 8 });
+    expect((entries[1] as MessageEntry).flags & constants.MSG_TRUNC).toBe(constants.MSG_TRUNC);
+    const first = batches[0] as { data: Buffer; meta: Uint32Array };
+    const entry = messageEntry(first.meta, 0);
+    expect(decodeInet(first.data, entry.auxOffset, entry.addressLength)).toMatchObject({
       address: '127.0.0.1',
       port: sender.address().port,
     });

@@ -62,4 +62,12 @@ describe('examples', () => {
       /^traceroute to ::1 \(::1\), 30 hops max, 80 byte packets\n 1 {2}::1 {2}[\d.]+ ms {2}[\d.]+ ms\n$/,
     );
   });
+
+  it('examples/udp-pktinfo.ts answers each request from the address it was sent to', async () => {
+    const result = await run(process.execPath, [...tsxNode, 'examples/udp-pktinfo.ts', '--port', '0', '--demo']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(
+      /^echo server on 0\.0\.0\.0:(\d+)\nrequest to 127\.0\.0\.1:\1 on lo from 127\.0\.0\.1:\d+ \(ttl 64\): reply from 127\.0\.0\.1\nclient: "hello 127\.0\.0\.1" answered by 127\.0\.0\.1:\1\nrequest to 127\.0\.0\.2:\1 on lo from 127\.0\.0\.1:\d+ \(ttl 64\): reply from 127\.0\.0\.2\nclient: "hello 127\.0\.0\.2" answered by 127\.0\.0\.2:\1\n$/,
+    );
+  });
 });

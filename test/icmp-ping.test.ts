@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageEntry } from '../lib/core/batch-layout.js';
 import { formatPingEvent, formatPingSummary, type PingMessage, PingSocket, ping } from '../lib/icmp/index.js';
 import { constants, native } from '../lib/native.js';
 import { lastJsonWithoutNetRaw, run } from './helpers/netns.js';
@@ -67,7 +68,8 @@ describe('the kernel facts ping sockets rely on', () => {
       const handle = new native.SocketHandle(domain, constants.SOCK_RAW, protocol);
       const got = new Promise<Buffer>((resolve) => {
         handle.onMessages = (data, meta) => {
-          resolve(Buffer.from(data.subarray(meta[0], (meta[0] as number) + (meta[1] as number))));
+          const { dataOffset, captured } = messageEntry(meta, 0);
+          resolve(Buffer.from(data.subarray(dataOffset, dataOffset + captured)));
           return false;
         };
       });
@@ -112,16 +114,22 @@ describe('refused ping sockets say what to do', () => {
   // A fresh network namespace has the default range "1 0" (nobody), and without CAP_NET_RAW the
   // raw fallback is refused too.
   const script = (type: string) =>
-    `import { PingSocket } from '${path.join(here, '../lib/icmp/index.js')}';
+    `import { readFileSync } from 'node:fs';
+     import { PingSocket } from '${path.join(here, '../lib/icmp/index.js')}';
+     const range = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8').trim().replace(/\\s+/, ' ');
      try { PingSocket.create({ family: 4, type: '${type}' }); console.log('opened'); }
-     catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }`;
-  const attempt = (type: string) => lastJsonWithoutNetRaw(script(type)) as Promise<{ code: string; message: string }>;
+     catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message, range })); }`;
+  const attempt = (type: string) =>
+    lastJsonWithoutNetRaw(script(type)) as Promise<{ code: string; message: string; range: string }>;
 
   it('auto: EACCES naming the sysctl, the group and CAP_NET_RAW', async () => {
     const error = await attempt('auto');
     expect(error).toMatchObject({ code: 'EACCES', syscall: 'socket' });
-    // The default "1 0" reads back as "65534 0" here: gid 1 is not mapped in the user namespace.
-    expect(error.message).toMatch(/net\.ipv4\.ping_group_range is "\d+ 0"/);
+    // The default "1 0" reads back through the user namespace's gid map: "65534 0" when root made
+    // the namespace (gid 0 maps to itself), "65534 65534" when another user did (neither is mapped).
+    // The message quotes what the file says.
+    expect(error.range).toMatch(/^65534 (0|65534)$/);
+    expect(error.message).toContain(`not allowed for group 0 (net.ipv4.ping_group_range is "${error.range}")`);
     expect(error.message).toContain('sysctl -w net.ipv4.ping_group_range="0 0"');
     expect(error.message).toContain('CAP_NET_RAW');
   });

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../lib/bpf/compile.js';
 import { toBytes } from '../lib/bpf/instruction.js';
+import { messageCount, messageEntry } from '../lib/core/batch-layout.js';
 import { buildEthernetFrame, buildIPv4Packet, buildUdpDatagram } from '../lib/decode/build.js';
 import { constants, native } from '../lib/native.js';
 import { DROP_ALL, encodeLinkLayer, type Packet, PacketSocket, type RingOptions } from '../lib/packet/index.js';
@@ -191,8 +192,9 @@ describe('filters are never bypassed', () => {
     native.attachFilter(naive.fd, toBytes(udpFilter(keep)));
     const leaked: number[] = [];
     naive.onMessages = (data, meta) => {
-      for (let i = 0; i < meta.length / 8; i++) {
-        const frame = data.subarray(meta[i * 8] as number, (meta[i * 8] as number) + (meta[i * 8 + 1] as number));
+      for (let i = 0; i < messageCount(meta); i++) {
+        const { dataOffset, captured } = messageEntry(meta, i);
+        const frame = data.subarray(dataOffset, dataOffset + captured);
         if (frame.length >= 38 && frame.readUInt16BE(12) === 0x0800 && frame[23] === 17) leaked.push(dstPort(frame));
       }
       return true;

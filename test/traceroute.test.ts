@@ -15,9 +15,14 @@ beforeAll(() => writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 0'));
 
 const withoutTimes = (line: string) => line.replace(/ {2}\d+\.\d+ ms/g, '  T ms');
 
-/** Debian traceroute's hop lines, times replaced. */
+/**
+ * Debian traceroute's hop lines, times replaced. `-w 3,0,0` waits the whole 3 s for every probe,
+ * as ours does: by default it waits only 3x the round trip of an earlier reply from the same hop
+ * (and 10x of a later hop's), so on a loaded machine a reply that is merely slow prints as "*".
+ */
 async function debianTraceroute(address: string, icmp: boolean): Promise<string[]> {
-  const result = await run('traceroute', ['-n', ...(icmp ? ['-I'] : []), address], { timeoutMs: 60_000 });
+  const args = ['-n', '-w', '3,0,0', ...(icmp ? ['-I'] : []), address];
+  const result = await run('traceroute', args, { timeoutMs: 60_000 });
   expect(result.code, result.stderr).toBe(0);
   return result.stdout.trim().split('\n').slice(1).map(withoutTimes);
 }

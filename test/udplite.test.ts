@@ -131,8 +131,10 @@ describe('on a kernel without UDP-Lite (made so by a seccomp filter)', () => {
       const result = await run(
         path.join(tmp, 'udplite-off'),
         [process.execPath, vitest, 'run', fileURLToPath(import.meta.url), '--reporter=json', `--outputFile=${report}`],
-        { timeoutMs: 20_000 },
+        // A whole vitest run: seconds normally, a minute or more under the ASan build.
+        { timeoutMs: 240_000 },
       );
+      expect(result.signal, `the nested run was killed; its stderr:\n${result.stderr}`).toBe(null);
       const { success, testResults } = JSON.parse(readFileSync(report, 'utf8'));
       const tests: { title: string; status: string }[] = testResults[0].assertionResults;
       expect(success, result.stderr).toBe(true);
@@ -141,7 +143,7 @@ describe('on a kernel without UDP-Lite (made so by a seccomp filter)', () => {
       expect(titles).toContain('IPv4: create() fails with EPROTONOSUPPORT saying UDP-Lite is not available');
       expect(titles).toContain('IPv6: create() fails with EPROTONOSUPPORT saying UDP-Lite is not available');
       expect(titles.some((t) => t.includes('round-trips'))).toBe(false);
-    });
+    }, 300_000);
   }
 
   it('the same probe without the filter finds UDP-Lite exactly when this kernel has it', async () => {

@@ -1,5 +1,5 @@
 // pcap-filter(7) expressions ("tcp port 80 and not host 10.0.0.1") compiled by libpcap itself.
-import { native } from '../native.js';
+import { addon } from '../core/addon.js';
 import { fromBytes, type Instruction } from './instruction.js';
 
 /** Link-layer types (DLT_*, pcap-linktype(7)) by the names compile() accepts. */
@@ -110,7 +110,8 @@ export function compile(expression: string, options: CompileOptions = {}): Instr
     );
   }
   const libraries = options.libpcap === undefined ? LIBPCAP_NAMES : [options.libpcap].flat();
-  const bytes = (native as unknown as PcapNative).pcapCompile(
+  // The addon is loaded here, at the first compile(), so the rest of rawsock/bpf needs none.
+  const bytes = (addon() as unknown as PcapNative).pcapCompile(
     expression,
     dlt,
     snaplen,

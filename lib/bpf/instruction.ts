@@ -1,6 +1,6 @@
 // One classic BPF instruction: the kernel's struct sock_filter (<linux/filter.h>), and helpers
 // that make each kind of instruction without spelling out opcode bits.
-import { endianness } from 'node:os';
+import { littleEndian } from '../core/node-builtin.js';
 import {
   ancillaryK,
   BPF_A,
@@ -260,8 +260,6 @@ export function tax(): Instruction {
 export function txa(): Instruction {
   return instruction(BPF_MISC | BPF_TXA);
 }
-
-const littleEndian = endianness() === 'LE';
 
 /**
  * The program as an array of struct sock_filter, in host byte order: what SO_ATTACH_FILTER

@@ -1,15 +1,16 @@
 // TCP congestion control: per socket (TCP_CONGESTION, tcp(7)) and the namespace-wide default.
 
 import { type SocketTarget, toFd } from '../core/fd.js';
-import { hasCode, invalidArgType, outOfRange } from '../errors.js';
+import { checkString, outOfRange } from '../core/validate.js';
+import { hasCode } from '../errors.js';
 import { constants, native } from '../native.js';
 import { readSysctl, readSysctlList, writeSysctl } from './proc.js';
 
 /** TCP_CA_NAME_MAX is 16 bytes including the terminating NUL. */
 const NAME_MAX_BYTES = 15;
 
-function checkName(name: unknown): string {
-  if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
+function checkName(value: unknown): string {
+  const name = checkString('name', value);
   const bytes = Buffer.byteLength(name);
   if (bytes < 1 || bytes > NAME_MAX_BYTES) {
     throw outOfRange('name', `1 to ${NAME_MAX_BYTES} bytes long (TCP_CA_NAME_MAX is 16 with the NUL)`, name);

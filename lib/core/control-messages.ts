@@ -55,3 +55,58 @@ export function controlTimestampNs(message: ControlMessage): bigint | undefined 
   const nanoseconds = littleEndian ? message.data.readBigInt64LE(8) : message.data.readBigInt64BE(8);
   return seconds * 1_000_000_000n + nanoseconds;
 }
+
+/**
+ * A byte-or-int cmsg: IP_TOS arrives as one byte (ip(7) IP_RECVTOS: "the TOS byte"), while
+ * IPV6_TCLASS and UDP_GRO carry an int; undefined when empty.
+ */
+export function controlSmallInt(message: ControlMessage): number | undefined {
+  if (message.data.length >= 4) return readInt(message.data);
+  return message.data.length >= 1 ? (message.data[0] as number) : undefined;
+}
+
+/** A control message to send: level, type and its data. */
+export interface OutgoingControlMessage {
+  level: number;
+  type: number;
+  data: Uint8Array;
+}
+
+/** An int as cmsg data (IP_TTL, IPV6_HOPLIMIT, IPV6_TCLASS, IP_TOS on send), in host order. */
+export function intData(value: number): Buffer {
+  const out = Buffer.alloc(4);
+  if (littleEndian) out.writeInt32LE(value, 0);
+  else out.writeInt32BE(value, 0);
+  return out;
+}
+
+/** A uint16 as cmsg data (UDP_SEGMENT: the segment size is a u16), in host order. */
+export function uint16Data(value: number): Buffer {
+  const out = Buffer.alloc(2);
+  if (littleEndian) out.writeUInt16LE(value, 0);
+  else out.writeUInt16BE(value, 0);
+  return out;
+}
+
+/**
+ * msg_control bytes for sendmsg: each message's header and data, padded to CMSG_SPACE (cmsg(3):
+ * every cmsg starts at a multiple of CMSG_ALIGN, and cmsg_len is CMSG_LEN(data length)).
+ */
+export function encodeControlMessages(messages: readonly OutgoingControlMessage[]): Buffer {
+  const space = (length: number) => Math.ceil((DATA_OFFSET + length) / ALIGNMENT) * ALIGNMENT;
+  let total = 0;
+  for (const m of messages) total += space(m.data.length);
+  const out = Buffer.alloc(total);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let at = 0;
+  for (const m of messages) {
+    const cmsgLength = DATA_OFFSET + m.data.length;
+    if (ALIGNMENT === 8) view.setBigUint64(at, BigInt(cmsgLength), littleEndian);
+    else view.setUint32(at, cmsgLength, littleEndian);
+    view.setInt32(at + ALIGNMENT, m.level, littleEndian);
+    view.setInt32(at + ALIGNMENT + 4, m.type, littleEndian);
+    out.set(m.data, at + DATA_OFFSET);
+    at += space(m.data.length);
+  }
+  return out;
+}

@@ -4,15 +4,15 @@
 import { EventEmitter } from 'node:events';
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
+import { messageCount } from './batch-layout.js';
 import { ensureHook } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 
 interface PendingSend {
-  data: Uint8Array;
-  address: Uint8Array | null;
-  control: Uint8Array | null;
-  resolve: (bytes: number) => void;
+  // Sends what is left: the result once done, undefined while the kernel's buffer is full.
+  attempt: () => number | undefined;
+  resolve: (result: number) => void;
   reject: (error: unknown) => void;
 }
 
@@ -49,7 +49,7 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     this.#handle = new native.SocketHandle(domain, type, protocol);
     this.#receiveOptions = receiveOptions;
     this.#receiver = new Receiver<Message>(() => this.#startOrResume());
-    this.#handle.onMessages = (data, meta, aux) => this.#onMessages(data, meta, aux);
+    this.#handle.onMessages = (data, meta) => this.receiveBatch(data, meta);
     this.#handle.onWritable = () => this.#flushSends();
     this.#handle.onError = (error) => this.#onError(error);
     this.#watchListeners();
@@ -109,15 +109,11 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   }
 
   /**
-   * uint32 fields per message in a native batch's `meta` (8 for the recvmmsg reader, see
-   * src-native/socket_handle.cc; a reader with richer metadata, like the packet ring, uses more).
+   * Turns message `index` of a recvmmsg batch (lib/core/batch-layout.ts MESSAGE) into the
+   * subclass's message type, for the default receiveBatch(). Sockets that read whole batches
+   * themselves (an own receiveBatch, or the packet readers' onPackets) leave it out.
    */
-  protected get metaStride(): number {
-    return 8;
-  }
-
-  /** Turns message `index` of a native batch into the subclass's message type. */
-  protected abstract decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): Message;
+  protected decodeMessage?(data: Buffer, meta: Uint32Array, index: number): Message;
 
   /**
    * Receives with `for await`. The loop ends when the socket closes; an AbortSignal ends it with
@@ -184,22 +180,19 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     return this.#receiver.push(message);
   }
 
-  #onMessages(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
-    return this.receiveBatch(data, meta, aux);
-  }
-
   /**
-   * One native batch. The default decodes each message and delivers it; subclasses that work on
-   * whole batches override it. Returning false pauses reading (backpressure). `aux` holds the
-   * recvmmsg reader's addresses and control data; a reader that packs everything into `data`
-   * (the packet ring) passes the number of packet bytes instead.
+   * One recvmmsg batch (onMessages: datagrams, addresses and control data all in `data`). The
+   * default decodes each message with decodeMessage() and delivers it; subclasses that work on
+   * whole batches override it. Returning false pauses reading (backpressure).
    */
-  protected receiveBatch(data: Buffer, meta: Uint32Array, aux: Buffer | number): boolean {
-    const count = meta.length / this.metaStride;
+  protected receiveBatch(data: Buffer, meta: Uint32Array): boolean {
+    const decode = this.decodeMessage;
+    if (decode === undefined) throw new Error(`${this.constructor.name} receives recvmmsg batches but decodes none`);
+    const count = messageCount(meta);
     const emit = this.listenerCount('message') > 0;
     let room = true;
     for (let i = 0; i < count; i++) {
-      const message = this.decodeMessage(data, meta, i, aux as Buffer);
+      const message = decode.call(this, data, meta, i);
       if (emit) this.emit('message', message);
       if (this.#closed) return false;
       if (!this.#receiver.push(message)) room = false;
@@ -225,16 +218,29 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     control: Uint8Array | null = null,
   ): Promise<number> {
     const handle = this.handle;
+    return this.sendInOrder(() => {
+      const sent = handle.send(data, address, control);
+      return sent >= 0 ? sent : undefined;
+    });
+  }
+
+  /**
+   * Runs `attempt` now, or after the sends queued before it, and again each time the socket is
+   * writable until it returns a result (undefined: the kernel's buffer is full). A throw rejects.
+   * For sends of several datagrams (sendmmsg) that complete in order with single ones.
+   */
+  protected sendInOrder(attempt: () => number | undefined): Promise<number> {
+    const handle = this.handle;
     if (this.#sendQueue.length === 0) {
       try {
-        const sent = handle.send(data, address, control);
-        if (sent >= 0) return Promise.resolve(sent);
+        const result = attempt();
+        if (result !== undefined) return Promise.resolve(result);
       } catch (error) {
         return Promise.reject(error);
       }
     }
     return new Promise<number>((resolve, reject) => {
-      this.#sendQueue.push({ data, address, control, resolve, reject });
+      this.#sendQueue.push({ attempt, resolve, reject });
       if (this.#sendQueue.length === 1) handle.awaitWritable();
     });
   }
@@ -252,20 +258,20 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   #flushSends(): void {
     while (this.#sendQueue.length > 0 && !this.#closed) {
       const next = this.#sendQueue.peek() as PendingSend;
-      let sent: number;
+      let result: number | undefined;
       try {
-        sent = this.#handle.send(next.data, next.address, next.control);
+        result = next.attempt();
       } catch (error) {
         this.#sendQueue.shift();
         next.reject(error);
         continue;
       }
-      if (sent < 0) {
+      if (result === undefined) {
         this.#handle.awaitWritable();
         return;
       }
       this.#sendQueue.shift();
-      next.resolve(sent);
+      next.resolve(result);
     }
   }
 

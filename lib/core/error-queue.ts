@@ -5,6 +5,7 @@
 // u32 ee_data; } followed by the offender's address (SO_EE_OFFENDER).
 import { endianness } from 'node:os';
 import { native } from '../native.js';
+import { messageEntry } from './batch-layout.js';
 import { type ControlMessage, parseControlMessages } from './control-messages.js';
 import { decodeInet, type InetAddress } from './sockaddr.js';
 
@@ -54,8 +55,8 @@ export function errnoCode(errno: number): string {
 }
 
 /**
- * Decodes record `index` of an error-queue batch (same layout as the recvmmsg reader's: 8 uint32
- * per record). `errLevel` / `errType` name the cmsg holding sock_extended_err (IPPROTO_IP +
+ * Decodes record `index` of an error-queue batch (onErrorQueue; the message layout of
+ * lib/core/batch-layout.ts). `errLevel` / `errType` name the cmsg holding sock_extended_err (IPPROTO_IP +
  * IP_RECVERR or IPPROTO_IPV6 + IPV6_RECVERR). Null when the record has no such cmsg, or it is
  * too short to hold the structure: nothing the kernel gave is read past its length.
  */
@@ -66,13 +67,7 @@ export function decodeErrorRecord(
   errLevel: number,
   errType: number,
 ): ErrorQueueRecord | null {
-  const m = index * 8;
-  const dataOffset = meta[m] as number;
-  const captured = meta[m + 1] as number;
-  const size = meta[m + 2] as number;
-  const auxOffset = meta[m + 4] as number;
-  const addressLength = meta[m + 5] as number;
-  const controlLength = meta[m + 6] as number;
+  const { dataOffset, captured, length: size, auxOffset, addressLength, controlLength } = messageEntry(meta, index);
   const control = parseControlMessages(batch, auxOffset + addressLength, controlLength);
   const err = control.find((c) => c.level === errLevel && c.type === errType);
   if (!err || err.data.length < SOCK_EXTENDED_ERR_SIZE) return null;

@@ -2,8 +2,9 @@
 // 'message' events and typed async iterators, with backpressure: when an iterator's consumer
 // falls behind by `highWaterMark` items, the native reader stops polling and the kernel queues
 // (and, when its buffer is full, counts drops) instead of JS memory growing without bound.
-import { invalidArgType, outOfRange } from '../errors.js';
+
 import { MessageQueue } from './message-queue.js';
+import { checkInteger, checkOptions, invalidArgType } from './validate.js';
 
 /**
  * Options of one receive loop.
@@ -170,12 +171,9 @@ function checkIterateOptions(
   options: IterateOptions,
   defaultHighWaterMark: number,
 ): { highWaterMark: number; signal: AbortSignal | undefined } {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  checkOptions('options', options, ['signal', 'highWaterMark'], 'a receive loop');
   const { highWaterMark = defaultHighWaterMark, signal } = options;
-  if (typeof highWaterMark !== 'number') throw invalidArgType('options.highWaterMark', 'a number', highWaterMark);
-  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
-    throw outOfRange('options.highWaterMark', 'an integer >= 1', highWaterMark);
-  }
+  checkInteger('options.highWaterMark', highWaterMark, 1);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an AbortSignal', signal);
   }

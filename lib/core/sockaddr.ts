@@ -2,8 +2,8 @@
 // order, ports and IPv4/IPv6 addresses in network byte order (ip(7), ipv6(7), unix(7)).
 import { endianness } from 'node:os';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../decode/address.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
+import { checkPort, checkString, invalidArgValue, outOfRange } from './validate.js';
 
 const littleEndian = endianness() === 'LE';
 
@@ -17,16 +17,12 @@ export interface InetAddress {
   port: number;
 }
 
-export function checkPort(port: unknown, name = 'port'): number {
-  if (typeof port !== 'number') throw invalidArgType(name, 'of type number', port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw outOfRange(name, '>= 0 and <= 65535', port);
-  return port;
-}
+export { checkPort };
 
 /** sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); an IPv6 zone ("fe80::1%eth0") sets scope_id. */
 export function encodeInet(family: 4 | 6, address: string, port: number): Buffer {
   checkPort(port);
-  if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+  checkString('address', address);
   if (family === 4) {
     const out = Buffer.alloc(16);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -70,7 +66,7 @@ const SUN_PATH_MAX = constants.SUN_PATH_MAX;
  * the address length). Too long for sun_path → RangeError before any system call.
  */
 export function encodeUnix(path: string): Buffer {
-  if (typeof path !== 'string') throw invalidArgType('path', 'of type string', path);
+  checkString('path', path);
   if (path.length === 0) throw invalidArgValue('path', 'must not be empty', path);
   const abstract = path.startsWith('@');
   const name = Buffer.from(abstract ? path.slice(1) : path);

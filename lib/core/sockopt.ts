@@ -1,14 +1,15 @@
 // Generic socket options on any descriptor or Node socket: what Node's API does not cover.
-import { invalidArgType, invalidArgValue } from '../errors.js';
+
 import { native } from '../native.js';
 import { type SocketTarget, toFd } from './fd.js';
+import { checkInteger, checkOneOf, invalidArgType } from './validate.js';
 
 /** How to read an option's value: a C int, a NUL-terminated string, or the raw bytes. */
 export type SockoptKind = 'int' | 'string' | 'bytes';
 
+// A level or option name: a C int.
 function checkInt(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidArgType(name, 'an integer', value);
-  return value;
+  return checkInteger(name, value, -(2 ** 31), 2 ** 31 - 1);
 }
 
 /**
@@ -28,9 +29,7 @@ export function getsockopt(
   const fd = toFd(target);
   checkInt('level', level);
   checkInt('name', name);
-  if (kind !== 'int' && kind !== 'string' && kind !== 'bytes') {
-    throw invalidArgValue('kind', "must be 'int', 'string' or 'bytes'", kind);
-  }
+  checkOneOf('kind', kind, ['int', 'string', 'bytes']);
   if (kind === 'int') return native.getsockopt(fd, level, name, 'int');
   if (kind === 'string') return native.getsockopt(fd, level, name, 'string', size);
   return native.getsockopt(fd, level, name, 'bytes', size);

@@ -6,8 +6,8 @@
  * zero groups as `::`, and `::ffff:1.2.3.4` / `::1.2.3.4` for IPv4-mapped and IPv4-compatible
  * addresses, as libuv's inet_ntop does), MAC addresses as `aa:bb:cc:dd:ee:ff`.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { invalidArgValue } from '../errors.js';
+import { isIPv4Text, isIPv6Text } from './ip-text.js';
 
 /**
  * Formats `length` bytes at `offset` as a colon-separated lower-case hex link-layer address.
@@ -76,7 +76,7 @@ export function formatIPv6(data: Uint8Array, offset = 0): string {
  * @example parseIPv4('192.0.2.1') // <Buffer c0 00 02 01>
  */
 export function parseIPv4(text: string): Buffer {
-  if (!isIPv4(text)) throw invalidArgValue('address', 'must be an IPv4 address', text);
+  if (!isIPv4Text(text)) throw invalidArgValue('address', 'must be an IPv4 address', text);
   return Buffer.from(text.split('.').map(Number));
 }
 
@@ -85,7 +85,7 @@ export function parseIPv4(text: string): Buffer {
  * @example parseIPv6('::ffff:192.0.2.1').subarray(12) // <Buffer c0 00 02 01>
  */
 export function parseIPv6(text: string): Buffer {
-  if (!isIPv6(text)) throw invalidArgValue('address', 'must be an IPv6 address', text);
+  if (!isIPv6Text(text)) throw invalidArgValue('address', 'must be an IPv6 address', text);
   const groups = (part: string): number[] => {
     if (part === '') return [];
     const out: number[] = [];
@@ -135,6 +135,6 @@ export function addressBytes(address: IPAddressInput): Buffer {
     }
     return Buffer.from(address.buffer, address.byteOffset, address.byteLength);
   }
-  if (isIPv4(address)) return parseIPv4(address);
+  if (isIPv4Text(address)) return parseIPv4(address);
   return parseIPv6(address);
 }

@@ -3,6 +3,7 @@
 // NLM_F_ACK), turn NLMSG_ERROR into a Node-style error. NETLINK_SOCK_DIAG (lib/diag) and
 // NETLINK_ROUTE (lib/rtnetlink) both go through it.
 import { constants as osConstants } from 'node:os';
+import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { systemError } from '../errors.js';
 import { constants, native } from '../native.js';
 import {
@@ -107,8 +108,8 @@ export function netlinkRequest(
     handle.onError = (error) => finish(error);
     handle.onMessages = (data, meta) => {
       try {
-        for (let i = 0; i + 8 <= meta.length; i += 8) {
-          const [offset, captured, , flags] = meta.subarray(i, i + 4);
+        for (let i = 0; i < messageCount(meta); i++) {
+          const { dataOffset: offset, captured, flags } = messageEntry(meta, i);
           if (flags & constants.MSG_TRUNC) {
             throw new DiagParseError(`netlink: an answer did not fit the ${SLOT_SIZE}-byte receive buffer`);
           }

@@ -6,7 +6,7 @@
 // and /proc/PID/fd for the owners (neither kernel source names them).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgType, invalidArgValue } from '../errors.js';
+import { checkOneOf, checkOptions, invalidArgValue } from '../core/validate.js';
 import { native } from '../native.js';
 import { sockDiagDump } from './dump.js';
 import {
@@ -170,11 +170,7 @@ export interface SocketList<T> {
 /** What {@link listPacketSockets} returns. */
 export type PacketSocketList = SocketList<PacketSocketEntry>;
 
-function checkOptions(options: unknown, name: string): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw invalidArgType(name, 'an object', options);
-  return options as Record<string, unknown>;
-}
+const PACKET_LIST_OPTIONS = ['filter', 'processes', 'source', 'procRoot', 'procNetPacket', 'timeoutMs'];
 
 function interfaceNamer(): (index: number) => string | null {
   const cache = new Map<number, string | null>();
@@ -249,11 +245,14 @@ async function packetRecordsFromProc(file: string): Promise<PacketDiagRecord[]> 
  * for (const s of sockets) console.log(s.interfaceName ?? '*', s.protocolName, s.processes);
  */
 export async function listPacketSockets(options?: ListPacketSocketsOptions): Promise<PacketSocketList> {
-  const o = checkOptions(options, 'options') as ListPacketSocketsOptions;
-  const source = o.source ?? 'auto';
-  if (!['auto', 'netlink', 'proc'].includes(source)) {
-    throw invalidArgValue('options.source', "must be 'auto', 'netlink' or 'proc'", source);
-  }
+  const o = checkOptions(
+    'options',
+    options,
+    PACKET_LIST_OPTIONS,
+    'listPacketSockets()',
+    true,
+  ) as ListPacketSocketsOptions;
+  const source = checkOneOf('options.source', o.source ?? 'auto', ['auto', 'netlink', 'proc']);
   const procRoot = o.procRoot ?? '/proc';
   const procFile = o.procNetPacket ?? path.join(procRoot, 'net', 'packet');
   let records: PacketDiagRecord[];
@@ -375,6 +374,7 @@ export interface ListInetSocketsOptions {
 }
 
 const PROTOCOLS = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, udplite: IPPROTO_UDPLITE } as const;
+const INET_LIST_OPTIONS = ['protocol', 'family', 'states', 'processes', 'procRoot', 'timeoutMs'];
 const ALL_STATES = 0x3ffe; // states 1..13
 const bit = (name: SocketState) => 1 << stateNumber(name);
 
@@ -406,15 +406,14 @@ export function stateMask(states: StateSelection): number {
  * for (const s of sockets) console.log(`${s.localAddress}:${s.localPort}`, s.congestion);
  */
 export async function listInetSockets(options: ListInetSocketsOptions): Promise<SocketList<InetSocketEntry>> {
-  const o = checkOptions(options, 'options') as unknown as ListInetSocketsOptions;
-  const protocol = PROTOCOLS[o.protocol as keyof typeof PROTOCOLS];
-  if (protocol === undefined) {
-    throw invalidArgValue('options.protocol', "must be 'tcp', 'udp' or 'udplite'", o.protocol);
-  }
-  const family = o.family ?? 'both';
-  if (family !== 4 && family !== 6 && family !== 'both') {
-    throw invalidArgValue('options.family', "must be 4, 6 or 'both'", family);
-  }
+  const o = checkOptions(
+    'options',
+    options,
+    INET_LIST_OPTIONS,
+    'listInetSockets()',
+  ) as unknown as ListInetSocketsOptions;
+  const protocol = PROTOCOLS[checkOneOf('options.protocol', o.protocol, ['tcp', 'udp', 'udplite'])];
+  const family = checkOneOf('options.family', o.family ?? 'both', [4, 6, 'both']);
   const states = stateMask(o.states ?? 'all');
   const extensions =
     protocol === IPPROTO_TCP ? [INET_DIAG_INFO, INET_DIAG_VEGASINFO, INET_DIAG_CONG, INET_DIAG_SHUTDOWN] : [];

@@ -1,8 +1,8 @@
 // ICMP echo request and reply (RFC 792 types 8 / 0, RFC 4443 types 128 / 129): type, code 0,
 // checksum, identifier, sequence number, then data that the peer returns unchanged.
 import { endianness } from 'node:os';
+import { checkInteger, invalidArgType } from '../core/validate.js';
 import { internetChecksum } from '../decode/checksum.js';
-import { invalidArgType, outOfRange } from '../errors.js';
 
 const littleEndian = endianness() === 'LE';
 
@@ -34,9 +34,7 @@ export interface EchoRequestInput {
 }
 
 function check16(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw outOfRange(name, '>= 0 and <= 65535', value);
-  return value;
+  return checkInteger(name, value, 0, 0xffff);
 }
 
 /**

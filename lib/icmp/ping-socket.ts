@@ -20,8 +20,8 @@ import {
   type InetSocketOptions,
   type ReceivedDatagram,
 } from '../core/inet-base.js';
+import { checkInteger, checkOneOf, optionalBoolean } from '../core/validate.js';
 import { internetChecksum } from '../decode/checksum.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
 import { buildEchoRequest, ECHO_REPLY, ECHO_REQUEST, type EchoRequestInput, readEcho } from './echo.js';
 import { type IcmpErrorMessage, toIcmpError } from './icmp-error.js';
@@ -123,13 +123,9 @@ export class PingSocket extends InetSocketBase<PingMessage> {
   static create(options: PingSocketOptions): PingSocket {
     const o = checkFamilyOptions(options) as unknown as PingSocketOptions;
     const type = o.type ?? 'auto';
-    if (type !== 'auto' && type !== 'dgram' && type !== 'raw') {
-      throw invalidArgValue('options.type', "must be 'auto', 'dgram' or 'raw'", type);
-    }
+    checkOneOf('options.type', type, ['auto', 'dgram', 'raw']);
     if (o.ttl !== undefined) checkTtl('options.ttl', o.ttl);
-    if (o.receiveErrors !== undefined && typeof o.receiveErrors !== 'boolean') {
-      throw invalidArgType('options.receiveErrors', 'of type boolean', o.receiveErrors);
-    }
+    optionalBoolean('options.receiveErrors', o.receiveErrors);
     let socket: PingSocket;
     if (type === 'raw') {
       try {
@@ -189,10 +185,7 @@ export class PingSocket extends InetSocketBase<PingMessage> {
    * @example const socket = PingSocket.create({ family: 4 }).bind('127.0.0.1');
    */
   bind(address?: string, identifier = 0): this {
-    if (typeof identifier !== 'number') throw invalidArgType('identifier', 'of type number', identifier);
-    if (!Number.isInteger(identifier) || identifier < 0 || identifier > 0xffff) {
-      throw outOfRange('identifier', '>= 0 and <= 65535', identifier);
-    }
+    checkInteger('identifier', identifier, 0, 0xffff);
     if (this.type === 'raw') {
       this.bindTo(address, 0);
       if (identifier !== 0) this.#identifier = identifier;

@@ -1,7 +1,7 @@
 // ping(): what iputils ping does, as a function. Echo requests at an interval, replies matched
 // by identifier and sequence number, duplicates and late replies reported, ICMP errors about the
 // requests reported with the router that sent them, and the summary iputils prints.
-import { invalidArgType, outOfRange } from '../errors.js';
+import { checkInteger, checkNumber, checkString, invalidArgType } from '../core/validate.js';
 import { native } from '../native.js';
 import { echoPayload } from './echo.js';
 import type { IcmpErrorMessage } from './icmp-error.js';
@@ -113,29 +113,17 @@ interface Request {
   timer: NodeJS.Timeout | undefined;
 }
 
-function checkNumber(name: string, value: unknown, min: number, max: number, integer = true): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (
-    Number.isNaN(value) ||
-    value < min ||
-    value > max ||
-    (integer && value !== Infinity && !Number.isInteger(value))
-  ) {
-    throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  }
-  return value;
-}
-
 function checkOptions(options: unknown): PingOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const o = options as PingOptions;
-  if (o.count !== undefined) checkNumber('options.count', o.count, 1, Infinity);
-  if (o.interval !== undefined) checkNumber('options.interval', o.interval, 1, 3_600_000, false);
-  if (o.timeout !== undefined) checkNumber('options.timeout', o.timeout, 1, 3_600_000, false);
+  // Infinity: until aborted, as ping without -c.
+  if (o.count !== undefined && o.count !== Infinity) checkInteger('options.count', o.count, 1);
+  if (o.interval !== undefined) checkNumber('options.interval', o.interval, 1, 3_600_000);
+  if (o.timeout !== undefined) checkNumber('options.timeout', o.timeout, 1, 3_600_000);
   // 65507 = 65535 - 20 (IPv4 header) - 8 (ICMP header): the most data an IPv4 echo can carry.
-  if (o.size !== undefined) checkNumber('options.size', o.size, 0, 65507);
-  if (o.ttl !== undefined) checkNumber('options.ttl', o.ttl, 1, 255);
+  if (o.size !== undefined) checkInteger('options.size', o.size, 0, 65507);
+  if (o.ttl !== undefined) checkInteger('options.ttl', o.ttl, 1, 255);
   checkCommonOptions(o as Record<string, unknown>, 'onEvent');
   return o;
 }
@@ -150,7 +138,7 @@ function checkOptions(options: unknown): PingOptions {
  * console.log(`${summary.transmitted} packets transmitted, ${summary.received} received, ${summary.loss}% packet loss`);
  */
 export async function ping(host: string, options?: PingOptions): Promise<PingResult> {
-  if (typeof host !== 'string') throw invalidArgType('host', 'of type string', host);
+  checkString('host', host);
   const o = checkOptions(options);
   const target = await resolveTarget(host, o.family);
   const count = o.count ?? 4;

@@ -2,19 +2,15 @@
 // the address a host name stands for.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { invalidArgType, invalidArgValue } from '../errors.js';
+import { checkFunction, checkOneOf, invalidArgType, invalidArgValue } from '../core/validate.js';
 
 /** Checks `family`, `signal` and the callback `callbackName` of an options object. */
 export function checkCommonOptions(o: Record<string, unknown>, callbackName: string): void {
-  if (o.family !== undefined && o.family !== 4 && o.family !== 6) {
-    throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
-  }
+  if (o.family !== undefined) checkOneOf('options.family', o.family, [4, 6]);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', o.signal);
   }
-  if (o[callbackName] !== undefined && typeof o[callbackName] !== 'function') {
-    throw invalidArgType(`options.${callbackName}`, 'of type function', o[callbackName]);
-  }
+  if (o[callbackName] !== undefined) checkFunction(`options.${callbackName}`, o[callbackName]);
 }
 
 /** The address to send to: `host` itself when it is one (a family given must match), else the resolver's answer. */

@@ -20,7 +20,8 @@ import {
   type InetSocketOptions,
   type ReceivedDatagram,
 } from '../core/inet-base.js';
-import { explain, hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { checkBoolean, checkInteger, invalidArgValue, optionalBoolean, outOfRange } from '../core/validate.js';
+import { explain, hasCode } from '../errors.js';
 import { type IcmpErrorMessage, toIcmpError } from '../icmp/icmp-error.js';
 import { explainRawRefused } from '../icmp/privileges.js';
 import { constants, native } from '../native.js';
@@ -98,14 +99,9 @@ export class RawIpSocket extends InetSocketBase<RawIpSocketMessage> {
    */
   static create(options: RawIpSocketOptions): RawIpSocket {
     const o = checkFamilyOptions(options) as unknown as RawIpSocketOptions;
-    if (typeof o.protocol !== 'number') throw invalidArgType('options.protocol', 'of type number', o.protocol);
-    if (!Number.isInteger(o.protocol) || o.protocol < 1 || o.protocol > 255) {
-      throw outOfRange('options.protocol', '>= 1 and <= 255', o.protocol);
-    }
+    checkInteger('options.protocol', o.protocol, 1, 255);
     if (o.headerIncluded !== undefined) {
-      if (typeof o.headerIncluded !== 'boolean') {
-        throw invalidArgType('options.headerIncluded', 'of type boolean', o.headerIncluded);
-      }
+      checkBoolean('options.headerIncluded', o.headerIncluded);
       if (o.family !== 4) throw invalidArgValue('options.headerIncluded', 'applies to family 4 only', o.headerIncluded);
     }
     if (o.checksumOffset !== undefined) {
@@ -113,9 +109,7 @@ export class RawIpSocket extends InetSocketBase<RawIpSocketMessage> {
       if (o.family !== 6) throw invalidArgValue('options.checksumOffset', 'applies to family 6 only', o.checksumOffset);
     }
     if (o.ttl !== undefined) checkTtl('options.ttl', o.ttl);
-    if (o.receiveErrors !== undefined && typeof o.receiveErrors !== 'boolean') {
-      throw invalidArgType('options.receiveErrors', 'of type boolean', o.receiveErrors);
-    }
+    optionalBoolean('options.receiveErrors', o.receiveErrors);
     let socket: RawIpSocket;
     try {
       socket = new RawIpSocket(o.family, o.protocol, o);
@@ -143,7 +137,7 @@ export class RawIpSocket extends InetSocketBase<RawIpSocketMessage> {
 
   /** Sets IP_HDRINCL (IPv4 only). */
   set headerIncluded(on: boolean) {
-    if (typeof on !== 'boolean') throw invalidArgType('headerIncluded', 'of type boolean', on);
+    checkBoolean('headerIncluded', on);
     if (this.family !== 4) throw invalidArgValue('headerIncluded', 'applies to IPv4 sockets only', on);
     native.setsockopt(this.handle.fd, constants.IPPROTO_IP, constants.IP_HDRINCL, on);
   }
@@ -224,9 +218,7 @@ export class RawIpSocket extends InetSocketBase<RawIpSocketMessage> {
 }
 
 function checkChecksumOffset(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < -1 || value > 65534 || (value !== -1 && value % 2 !== 0)) {
-    throw outOfRange(name, 'an even offset from 0 to 65534, or -1 for off', value);
-  }
-  return value;
+  const offset = checkInteger(name, value, -1, 65534);
+  if (offset !== -1 && offset % 2 !== 0) throw outOfRange(name, 'an even offset from 0 to 65534, or -1 for off', value);
+  return offset;
 }

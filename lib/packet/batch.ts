@@ -2,17 +2,30 @@
 // their packets' fields straight from the native metadata without allocating per packet, and
 // Packet objects for code that wants one object per packet.
 //
-// The native layout (src-native/packet_ring.cc), 12 uint32 per packet:
-//   0 data offset, 1 captured length, 2 original length, 3 seconds, 4 nanoseconds,
-//   5 interface index, 6 pkttype | address length << 8 | flags << 16, 7 protocol | hatype << 16,
-//   8 VLAN TCI | TPID << 16, 9-10 source address bytes, 11 network offset | tp_status << 16.
+// The metadata layout is src-native/batch_layout.h's, read through lib/core/batch-layout.ts.
+import { PACKET } from '../core/batch-layout.js';
 import type { VlanTag } from '../decode/ethernet.js';
 import { type DecodedPacket, decodePacket } from '../decode/packet.js';
 import type { PcapPacket } from '../pcap/writer.js';
 
-const STRIDE = 12;
-const FLAG_VLAN = 1;
-const FLAG_STALE = 4;
+// Module constants, read once from the addon's layout: the accessors below run per packet.
+const {
+  stride: STRIDE,
+  dataOffset: DATA_OFFSET,
+  captured: CAPTURED,
+  length: LENGTH,
+  seconds: SECONDS,
+  nanoseconds: NANOSECONDS,
+  interfaceIndex: INTERFACE_INDEX,
+  typeAddressFlags: TYPE_ADDRESS_FLAGS,
+  protocolHatype: PROTOCOL_HATYPE,
+  vlan: VLAN,
+  addressLow: ADDRESS_LOW,
+  addressHigh: ADDRESS_HIGH,
+  networkStatus: NETWORK_STATUS,
+  flagVlan: FLAG_VLAN,
+  flagStale: FLAG_STALE,
+} = PACKET;
 
 /** Where a packet was going (`sll_pkttype`, packet(7)). */
 export type PacketType =
@@ -100,75 +113,78 @@ export class PacketBatch implements Iterable<Packet> {
 
   /** Where packet i starts in `buffer`. */
   offset(i: number): number {
-    return this.#meta[i * STRIDE] as number;
+    return this.#meta[i * STRIDE + DATA_OFFSET] as number;
   }
   /** Bytes captured (at most the snap length). */
   capturedLength(i: number): number {
-    return this.#meta[i * STRIDE + 1] as number;
+    return this.#meta[i * STRIDE + CAPTURED] as number;
   }
   /** Length of the packet as it was on the wire (before any snap-length cut). */
   originalLength(i: number): number {
-    return this.#meta[i * STRIDE + 2] as number;
+    return this.#meta[i * STRIDE + LENGTH] as number;
   }
   /** True when fewer bytes were captured than the packet had. */
   truncated(i: number): boolean {
-    return (this.#meta[i * STRIDE + 1] as number) < (this.#meta[i * STRIDE + 2] as number);
+    return (this.#meta[i * STRIDE + CAPTURED] as number) < (this.#meta[i * STRIDE + LENGTH] as number);
   }
   /** A view of packet i's bytes (valid for as long as it is referenced). */
   data(i: number): Buffer {
     this.#check(i);
-    const at = this.#meta[i * STRIDE] as number;
-    return this.buffer.subarray(at, at + (this.#meta[i * STRIDE + 1] as number));
+    const at = this.#meta[i * STRIDE + DATA_OFFSET] as number;
+    return this.buffer.subarray(at, at + (this.#meta[i * STRIDE + CAPTURED] as number));
   }
   /** Capture time, whole seconds since the Unix epoch. */
   timestampSeconds(i: number): number {
-    return this.#meta[i * STRIDE + 3] as number;
+    return this.#meta[i * STRIDE + SECONDS] as number;
   }
   /** Capture time, nanoseconds within the second. */
   timestampNanoseconds(i: number): number {
-    return this.#meta[i * STRIDE + 4] as number;
+    return this.#meta[i * STRIDE + NANOSECONDS] as number;
   }
   /** Capture time in nanoseconds since the Unix epoch. */
   timestampNs(i: number): bigint {
-    return BigInt(this.#meta[i * STRIDE + 3] as number) * 1_000_000_000n + BigInt(this.#meta[i * STRIDE + 4] as number);
+    return (
+      BigInt(this.#meta[i * STRIDE + SECONDS] as number) * 1_000_000_000n +
+      BigInt(this.#meta[i * STRIDE + NANOSECONDS] as number)
+    );
   }
   /** Capture time in milliseconds since the Unix epoch (what Date takes; sub-µs precision is lost). */
   timestampMs(i: number): number {
-    return (this.#meta[i * STRIDE + 3] as number) * 1000 + (this.#meta[i * STRIDE + 4] as number) / 1e6;
+    return (this.#meta[i * STRIDE + SECONDS] as number) * 1000 + (this.#meta[i * STRIDE + NANOSECONDS] as number) / 1e6;
   }
   /** Index of the interface the packet was seen on. */
   interfaceIndex(i: number): number {
-    return this.#meta[i * STRIDE + 5] as number;
+    return this.#meta[i * STRIDE + INTERFACE_INDEX] as number;
   }
   /** Name of that interface (looked up once per index and cached by the socket). */
   interfaceName(i: number): string {
-    return this.#context.interfaceName(this.#meta[i * STRIDE + 5] as number);
+    return this.#context.interfaceName(this.#meta[i * STRIDE + INTERFACE_INDEX] as number);
   }
   /** `sll_pkttype` as a number (PACKET_HOST 0 … PACKET_OUTGOING 4). */
   packetTypeCode(i: number): number {
-    return (this.#meta[i * STRIDE + 6] as number) & 0xff;
+    return (this.#meta[i * STRIDE + TYPE_ADDRESS_FLAGS] as number) & 0xff;
   }
   /** Where the packet was going: 'host', 'broadcast', 'multicast', 'otherhost' or 'outgoing'. */
   packetType(i: number): PacketType {
-    return PACKET_TYPES[(this.#meta[i * STRIDE + 6] as number) & 0xff] ?? 'unknown';
+    return PACKET_TYPES[(this.#meta[i * STRIDE + TYPE_ADDRESS_FLAGS] as number) & 0xff] ?? 'unknown';
   }
   /** EtherType (skb->protocol), host order: 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP. */
   protocol(i: number): number {
-    return (this.#meta[i * STRIDE + 7] as number) & 0xffff;
+    return (this.#meta[i * STRIDE + PROTOCOL_HATYPE] as number) & 0xffff;
   }
   /** ARPHRD_* type of the interface: 1 Ethernet (and veth), 772 loopback, 65534 none (tun). */
   hardwareType(i: number): number {
-    return (this.#meta[i * STRIDE + 7] as number) >>> 16;
+    return (this.#meta[i * STRIDE + PROTOCOL_HATYPE] as number) >>> 16;
   }
   /** Length of the link-layer source address (6 on Ethernet, 0 when none). */
   sourceAddressLength(i: number): number {
-    return ((this.#meta[i * STRIDE + 6] as number) >>> 8) & 0xff;
+    return ((this.#meta[i * STRIDE + TYPE_ADDRESS_FLAGS] as number) >>> 8) & 0xff;
   }
   /** The link-layer source address as 'aa:bb:cc:dd:ee:ff' ('' when the link has none). */
   sourceAddress(i: number): string {
     const length = this.sourceAddressLength(i);
-    const low = this.#meta[i * STRIDE + 9] as number;
-    const high = this.#meta[i * STRIDE + 10] as number;
+    const low = this.#meta[i * STRIDE + ADDRESS_LOW] as number;
+    const high = this.#meta[i * STRIDE + ADDRESS_HIGH] as number;
     let text = '';
     for (let b = 0; b < length; b++) {
       const byte = b < 4 ? (low >>> (8 * b)) & 0xff : (high >>> (8 * (b - 4))) & 0xff;
@@ -178,29 +194,29 @@ export class PacketBatch implements Iterable<Packet> {
   }
   /** True when the kernel removed a VLAN tag from this frame (see vlan(i)). */
   hasVlan(i: number): boolean {
-    return (((this.#meta[i * STRIDE + 6] as number) >>> 16) & FLAG_VLAN) !== 0;
+    return (((this.#meta[i * STRIDE + TYPE_ADDRESS_FLAGS] as number) >>> 16) & FLAG_VLAN) !== 0;
   }
   /** The VLAN tag the kernel removed, or undefined. */
   vlan(i: number): VlanTag | undefined {
     if (!this.hasVlan(i)) return undefined;
-    const word = this.#meta[i * STRIDE + 8] as number;
+    const word = this.#meta[i * STRIDE + VLAN] as number;
     const tci = word & 0xffff;
     return { id: tci & 0x0fff, priority: tci >>> 13, dropEligible: (tci & 0x1000) !== 0, tpid: word >>> 16 };
   }
   /** Where the network header starts within the packet's bytes (0 in 'cooked' mode). */
   networkOffset(i: number): number {
-    return (this.#meta[i * STRIDE + 11] as number) & 0xffff;
+    return (this.#meta[i * STRIDE + NETWORK_STATUS] as number) & 0xffff;
   }
   /**
    * tp_status bits (packet(7)): e.g. TP_STATUS_CSUMNOTREADY (8) for packets this host sends
    * whose checksum the NIC (or nobody, on lo) fills in later, TP_STATUS_CSUM_VALID (0x80).
    */
   status(i: number): number {
-    return (this.#meta[i * STRIDE + 11] as number) >>> 16;
+    return (this.#meta[i * STRIDE + NETWORK_STATUS] as number) >>> 16;
   }
   /** @internal Captured under a filter that was replaced since (re-checked before delivery). */
   stale(i: number): boolean {
-    return (((this.#meta[i * STRIDE + 6] as number) >>> 16) & FLAG_STALE) !== 0;
+    return (((this.#meta[i * STRIDE + TYPE_ADDRESS_FLAGS] as number) >>> 16) & FLAG_STALE) !== 0;
   }
 
   /** Decodes packet i's layers (lib/decode decodePacket) according to the socket's mode. */
@@ -261,7 +277,7 @@ export class PacketBatch implements Iterable<Packet> {
 
   /** @internal Shortens packet i's captured length (a re-checked filter kept fewer bytes). */
   trim(i: number, captured: number): void {
-    if (captured < (this.#meta[i * STRIDE + 1] as number)) this.#meta[i * STRIDE + 1] = captured;
+    if (captured < (this.#meta[i * STRIDE + CAPTURED] as number)) this.#meta[i * STRIDE + CAPTURED] = captured;
   }
 
   #check(i: number): void {

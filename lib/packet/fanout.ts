@@ -1,6 +1,6 @@
 // PACKET_FANOUT (packet(7)): several packet sockets with the same group id, type, protocol and
 // device share the traffic; the kernel hands each packet to exactly one member.
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { checkInteger, checkOneOf, checkOptions, optionalBoolean } from '../core/validate.js';
 
 /**
  * How the kernel picks the member for a packet:
@@ -50,18 +50,13 @@ export const FANOUT_FLAG_DEFRAG = 0x8000;
 
 /** Checks fanout options; returns them normalised. */
 export function checkFanout(value: unknown): Required<FanoutOptions> {
-  if (value === null || typeof value !== 'object') throw invalidArgType('fanout', 'an object', value);
-  const options = value as FanoutOptions;
-  if (typeof options.group !== 'number') throw invalidArgType('fanout.group', 'of type number', options.group);
-  if (!Number.isInteger(options.group) || options.group < 0 || options.group > 0xffff) {
-    throw outOfRange('fanout.group', '>= 0 and <= 65535', options.group);
-  }
-  const mode = options.mode ?? 'hash';
-  // Own keys only: `in` would accept 'constructor', 'toString'... from Object.prototype.
-  if (typeof mode !== 'string' || !Object.hasOwn(MODES, mode)) {
-    throw invalidArgValue('fanout.mode', `must be one of ${Object.keys(MODES).join(', ')}`, mode);
-  }
-  return { group: options.group, mode, defrag: options.defrag === true, rollover: options.rollover === true };
+  const options = checkOptions('fanout', value, ['group', 'mode', 'defrag', 'rollover'], 'fanout');
+  const group = checkInteger('fanout.group', options.group, 0, 0xffff);
+  // Includes compares with ===: 'constructor' or 'toString' never match an Object.prototype key.
+  const mode = checkOneOf('fanout.mode', options.mode ?? 'hash', Object.keys(MODES) as FanoutMode[]);
+  const defrag = optionalBoolean('fanout.defrag', options.defrag);
+  const rollover = optionalBoolean('fanout.rollover', options.rollover);
+  return { group, mode, defrag, rollover };
 }
 
 /** The PACKET_FANOUT value: `group | (mode | flags) << 16`. */

@@ -7,8 +7,8 @@
 //   unsigned char  sll_halen;    length of sll_addr that is used
 //   unsigned char  sll_addr[8];
 import { endianness } from 'node:os';
+import { checkInteger, invalidArgType, invalidArgValue, outOfRange } from '../core/validate.js';
 import { formatMac } from '../decode/address.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants } from '../native.js';
 
 const littleEndian = endianness() === 'LE';
@@ -40,9 +40,7 @@ export function parseHardwareAddress(text: string, name = 'address'): Buffer {
 }
 
 function checkUint(name: string, value: unknown, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > max) throw outOfRange(name, `>= 0 and <= ${max}`, value);
-  return value;
+  return checkInteger(name, value, 0, max);
 }
 
 /**

@@ -1,5 +1,14 @@
 // Options of PacketSocket.open(), checked and resolved before any socket exists, so a mistake
 // fails with a clear error and nothing is ever received under half-applied settings.
+import {
+  checkBoolean,
+  checkBufferSize,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  optionalBoolean,
+  optionalInteger,
+} from '../core/validate.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
 import { checkFanout, type FanoutOptions } from './fanout.js';
@@ -159,17 +168,7 @@ export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
   reuseBatchMemory: false,
 });
 
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  return value;
-}
-
-function checkBoolean(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-  return value;
-}
+const RING_OPTION_NAMES = Object.keys(DEFAULT_RING);
 
 /** An EtherType from a number or a name, host order. */
 export function resolveProtocol(value: unknown, name = 'protocol'): number {
@@ -222,7 +221,7 @@ function resolveRing(value: unknown): { ring: Required<RingOptions> | null; expl
   if (value === undefined || value === true) return { ring: { ...DEFAULT_RING }, explicit: false };
   if (value === false) return { ring: null, explicit: false };
   if (value === null || typeof value !== 'object') throw invalidArgType('ring', 'a boolean or ring options', value);
-  const options = value as RingOptions;
+  const options = checkOptions('ring', value, RING_OPTION_NAMES, 'PacketSocket ring') as RingOptions;
   const page = native.packet.pageSize;
   const ring = {
     blockSize: options.blockSize ?? DEFAULT_RING.blockSize,
@@ -232,9 +231,7 @@ function resolveRing(value: unknown): { ring: Required<RingOptions> | null; expl
     batchBlocks: options.batchBlocks ?? DEFAULT_RING.batchBlocks,
     reuseBatchMemory: options.reuseBatchMemory ?? DEFAULT_RING.reuseBatchMemory,
   };
-  if (typeof ring.reuseBatchMemory !== 'boolean') {
-    throw invalidArgType('ring.reuseBatchMemory', 'of type boolean', ring.reuseBatchMemory);
-  }
+  checkBoolean('ring.reuseBatchMemory', ring.reuseBatchMemory);
   checkInteger('ring.blockSize', ring.blockSize, page, 1 << 30);
   if (ring.blockSize % page !== 0)
     throw outOfRange('ring.blockSize', `a multiple of the page size (${page})`, ring.blockSize);
@@ -254,7 +251,7 @@ function resolveRing(value: unknown): { ring: Required<RingOptions> | null; expl
   return { ring, explicit: true };
 }
 
-const KNOWN = new Set([
+const OPTION_NAMES = [
   'mode',
   'protocol',
   'interface',
@@ -266,31 +263,22 @@ const KNOWN = new Set([
   'ring',
   'receiveBufferSize',
   'fanout',
-]);
+];
 
 /** Checks every option and looks the interface up; throws before anything is created. */
 export function resolveOptions(value: unknown): ResolvedOptions {
-  if (value === undefined) value = {};
-  if (value === null || typeof value !== 'object') throw invalidArgType('options', 'an object', value);
-  const options = value as PacketSocketOptions;
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw invalidArgValue(`options.${key}`, 'is not a PacketSocket option', key);
-  }
-  const mode = options.mode ?? 'raw';
-  if (mode !== 'raw' && mode !== 'cooked') throw invalidArgValue('mode', "must be 'raw' or 'cooked'", mode);
+  const options = checkOptions('options', value, OPTION_NAMES, 'PacketSocket.create()', true) as PacketSocketOptions;
+  const mode = checkOneOf('mode', options.mode ?? 'raw', ['raw', 'cooked']);
   const protocol = resolveProtocol(options.protocol);
   const filter = options.filter === undefined ? null : checkProgram(options.filter);
-  const lockFilter = checkBoolean('lockFilter', options.lockFilter);
+  const lockFilter = optionalBoolean('lockFilter', options.lockFilter);
   if (lockFilter && filter === null) throw invalidArgValue('lockFilter', 'needs a filter to lock', lockFilter);
-  const promiscuous = checkBoolean('promiscuous', options.promiscuous);
-  const ignoreOutgoing = checkBoolean('ignoreOutgoing', options.ignoreOutgoing);
-  const snapLength =
-    options.snapLength === undefined ? DEFAULT_SNAPLEN : checkInteger('snapLength', options.snapLength, 1, 0x7fffffff);
+  const promiscuous = optionalBoolean('promiscuous', options.promiscuous);
+  const ignoreOutgoing = optionalBoolean('ignoreOutgoing', options.ignoreOutgoing);
+  const snapLength = optionalInteger('snapLength', options.snapLength, DEFAULT_SNAPLEN, 1, 0x7fffffff);
   const { ring, explicit } = resolveRing(options.ring);
   const receiveBufferSize =
-    options.receiveBufferSize === undefined
-      ? null
-      : checkInteger('receiveBufferSize', options.receiveBufferSize, 1, 0x7fffffff);
+    options.receiveBufferSize === undefined ? null : checkBufferSize('receiveBufferSize', options.receiveBufferSize);
   const fanout = options.fanout === undefined ? null : checkFanout(options.fanout);
   const { index, name } = resolveInterface(options.interface);
   if (promiscuous && index === 0) {

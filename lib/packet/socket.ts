@@ -2,6 +2,7 @@
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
 import { validate } from '../bpf/validate.js';
 import { run as runFilter } from '../bpf/vm.js';
+import { setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
@@ -138,6 +139,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
   private constructor(options: ResolvedOptions) {
     super(constants.AF_PACKET, options.type, 0, null);
     this.#native = this.handle;
+    this.#native.onPackets = (data, meta, byteLength) => this.#receivePackets(data, meta, byteLength);
     this.mode = options.mode;
     this.protocol = options.protocol;
     this.interfaceIndex = options.interfaceIndex;
@@ -175,9 +177,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         view.setUint16(4, constants.PACKET_MR_PROMISC, le);
         native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
       }
-      if (options.receiveBufferSize !== null) {
-        native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_RCVBUF, options.receiveBufferSize);
-      }
+      if (options.receiveBufferSize !== null) setBufferSize(fd, 'receive', options.receiveBufferSize);
       // 3. The receive path. Allocating a ring on a bound socket drops packets, so it comes first.
       if (options.ring) {
         try {
@@ -263,14 +263,6 @@ export class PacketSocket extends DatagramSocket<Packet> {
     return event === 'message' || event === 'packet' || event === 'batch';
   }
 
-  protected override get metaStride(): number {
-    return native.packet.metaStride;
-  }
-
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): Packet {
-    return new Packet(new PacketBatch(data, meta, this.#context), index);
-  }
-
   protected override hasReaders(): boolean {
     return (
       this.listenerCount('message') > 0 ||
@@ -280,10 +272,12 @@ export class PacketSocket extends DatagramSocket<Packet> {
     );
   }
 
-  protected override receiveBatch(data: Buffer, meta: Uint32Array, dataLength: Buffer | number): boolean {
-    // The ring reader allocates one buffer for bytes and metadata and says how many bytes it
-    // wrote; the batch sees exactly those (src-native/packet_ring.cc, DeliverBlocks).
-    const bytes = typeof dataLength === 'number' ? data.subarray(0, dataLength) : data;
+  /**
+   * One batch of the packet readers (onPackets). With reuseBatchMemory the buffer is larger than
+   * the batch and holds its metadata too: the batch sees exactly its `byteLength` bytes.
+   */
+  #receivePackets(data: Buffer, meta: Uint32Array, byteLength: number): boolean {
+    const bytes = byteLength === data.length ? data : data.subarray(0, byteLength);
     let batch = new PacketBatch(bytes, meta, this.#context, this.#reusesMemory);
     if (this.#staleExpected) batch = this.#recheck(batch);
     const total = batch.length;

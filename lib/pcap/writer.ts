@@ -1,10 +1,8 @@
 /**
  * Writing classic pcap files that tcpdump, tshark and Wireshark read.
  */
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
+import { littleEndian, nodeBuiltin } from '../core/node-builtin.js';
 import { parseMac } from '../decode/address.js';
 import { SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH } from '../decode/cooked.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethernet.js';
@@ -115,7 +113,7 @@ export class PcapWriter {
    * @example const writer = await PcapWriter.open('/tmp/dhcp.pcap', { linkType: 'ethernet' });
    */
   static async open(path: string, options: PcapWriterOptions = {}): Promise<PcapWriter> {
-    const stream = createWriteStream(path);
+    const stream = nodeBuiltin('node:fs', 'PcapWriter.open()').createWriteStream(path);
     await once(stream, 'open');
     return new PcapWriter(stream, options, true);
   }
@@ -133,7 +131,7 @@ export class PcapWriter {
     checkUint('snaplen', this.snaplen, 0x7fffffff);
     if (this.snaplen === 0) throw new RangeError('snaplen must be at least 1');
     this.nanoseconds = options.nanoseconds ?? true;
-    this.byteOrder = options.byteOrder ?? (endianness() === 'LE' ? 'little' : 'big');
+    this.byteOrder = options.byteOrder ?? (littleEndian ? 'little' : 'big');
     stream.on('error', (error: Error) => {
       this.#error ??= error;
     });
@@ -255,4 +253,22 @@ export class PcapWriter {
     await done;
     if (this.#error) throw this.#error;
   }
+}
+
+/**
+ * Resolves at the stream's next `event`, rejects at its next 'error' (node:events once(), which
+ * this module does not import so that rawsock/pcap also bundles for a browser).
+ */
+function once(stream: Writable, event: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onEvent = (): void => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      stream.off(event, onEvent);
+      reject(error);
+    };
+    stream.once(event, onEvent).once('error', onError);
+  });
 }

@@ -3,8 +3,9 @@
 // with what was known before: the kernel sends RTM_NEWLINK for every change of a link (often
 // several for one `ip link set up`), and a reader wants to hear "it came up" once.
 import { EventEmitter } from 'node:events';
+import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
-import { LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, parseMessages, viewOf } from '../diag/netlink.js';
+import { DiagParseError, LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, parseMessages, viewOf } from '../diag/netlink.js';
 import { hasCode, invalidArgType } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { type InterfaceAddress, parseAddress } from './address.js';
@@ -191,13 +192,14 @@ export class LinkMonitor extends EventEmitter {
     if (this.#closed) return false;
     this.#room = true;
     try {
-      for (let i = 0; i + 8 <= meta.length; i += 8) {
-        const [offset, captured, , flags] = meta.subarray(i, i + 4) as unknown as [number, number, number, number];
+      for (let i = 0; i < messageCount(meta); i++) {
+        const { dataOffset: offset, captured, flags } = messageEntry(meta, i);
         if (flags & constants.MSG_TRUNC) {
           // A lost message: read everything again rather than miss what it said.
           void this.#resync(true);
           continue;
         }
+        if (offset + captured > data.length) throw new DiagParseError('netlink: receive metadata out of range');
         const datagram = data.subarray(offset, offset + captured);
         if (this.#pending !== null) this.#pending.push(Buffer.from(datagram));
         else this.#apply(datagram);

@@ -7,7 +7,7 @@
 // (`ret #0`) discards each datagram as it arrives, so nothing queues and no memory is held.
 
 import { encodeInet } from '../core/sockaddr.js';
-import { invalidArgValue } from '../errors.js';
+import { checkOneOf } from '../core/validate.js';
 import { constants, native } from '../native.js';
 
 /**
@@ -49,7 +49,7 @@ function dropAllProgram(): Buffer {
  */
 export function holdUdpPort(port: number, options: HoldPortOptions = {}): HeldPort {
   const family = options.family ?? 4;
-  if (family !== 4 && family !== 6) throw invalidArgValue('family', 'must be 4 or 6', family);
+  checkOneOf('family', family, [4, 6]);
   const address = options.address ?? (family === 4 ? '0.0.0.0' : '::');
   const sockaddr = encodeInet(family, address, port);
   const handle = new native.SocketHandle(

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
 import { ensureHook } from '../core/listener-hooks.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
-import { checkPort } from '../core/sockaddr.js';
+import { checkInteger, checkOneOf, checkOptions, checkPort, checkString, optionalBoolean } from '../core/validate.js';
 import { decodePacket } from '../decode/packet.js';
-import { invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
+import { socketClosed } from '../errors.js';
 import { native } from '../native.js';
 import type { PacketBatch } from '../packet/batch.js';
 import { resolveInterface } from '../packet/options.js';
@@ -93,20 +93,16 @@ function readInterfaceNames(): string[] {
   }
 }
 
-function checkOptions(options: unknown): UdpSnifferOptions {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const o = options as UdpSnifferOptions;
+const OPTION_NAMES = ['port', 'address', 'interface', 'family', 'holdPort', 'snapLength'];
+
+function checkSnifferOptions(options: unknown): UdpSnifferOptions {
+  const o = checkOptions('options', options, OPTION_NAMES, 'UdpSniffer.create()');
   checkPort(o.port, 'options.port');
-  if (o.family !== undefined && o.family !== 4 && o.family !== 6) {
-    throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
-  }
-  if (o.address !== undefined && typeof o.address !== 'string') {
-    throw invalidArgType('options.address', 'of type string', o.address);
-  }
-  if (o.holdPort !== undefined && typeof o.holdPort !== 'boolean') {
-    throw invalidArgType('options.holdPort', 'of type boolean', o.holdPort);
-  }
-  return o;
+  if (o.family !== undefined) checkOneOf('options.family', o.family, [4, 6]);
+  if (o.address !== undefined) checkString('options.address', o.address);
+  optionalBoolean('options.holdPort', o.holdPort);
+  if (o.snapLength !== undefined) checkInteger('options.snapLength', o.snapLength, 1, 0x7fffffff);
+  return o as unknown as UdpSnifferOptions;
 }
 
 /**
@@ -177,7 +173,7 @@ export class UdpSniffer extends EventEmitter {
    * @example const sniffer = UdpSniffer.open({ port: 53, family: 6 });
    */
   static open(options: UdpSnifferOptions): UdpSniffer {
-    const o = checkOptions(options);
+    const o = checkSnifferOptions(options);
     const loopbacks = loopbackIndexes();
     const index = resolveInterface(o.interface).index;
     const boundToLoopback = index !== 0 && loopbacks.includes(index);

@@ -5,7 +5,7 @@
 // the destination answers a UDP probe with "port unreachable" and an ICMP probe with an echo
 // reply (reached); any other "destination unreachable" ends the trace at that hop, marked as
 // traceroute marks it (!H, !N, !X, …).
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import { checkInteger, checkOneOf, checkString, invalidArgType } from '../core/validate.js';
 import type { IcmpErrorMessage } from '../icmp/icmp-error.js';
 import type { PingMessage } from '../icmp/ping-socket.js';
 import { PingSocket, type PingSocketType } from '../icmp/ping-socket.js';
@@ -84,26 +84,18 @@ export interface TracerouteResult {
   reached: boolean;
 }
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  return value;
-}
-
 function checkOptions(options: unknown): TracerouteOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const o = options as TracerouteOptions;
-  if (o.probe !== undefined && o.probe !== 'udp' && o.probe !== 'icmp') {
-    throw invalidArgValue('options.probe', "must be 'udp' or 'icmp'", o.probe);
-  }
-  if (o.maxHops !== undefined) checkInt('options.maxHops', o.maxHops, 1, 255);
-  if (o.firstHop !== undefined) checkInt('options.firstHop', o.firstHop, 1, o.maxHops ?? 30);
-  if (o.queries !== undefined) checkInt('options.queries', o.queries, 1, 10);
-  if (o.port !== undefined) checkInt('options.port', o.port, 1, 65535);
-  if (o.timeout !== undefined) checkInt('options.timeout', o.timeout, 1, 3_600_000);
-  if (o.simultaneous !== undefined) checkInt('options.simultaneous', o.simultaneous, 1, 1024);
-  if (o.size !== undefined) checkInt('options.size', o.size, 0, 65000);
+  if (o.probe !== undefined) checkOneOf('options.probe', o.probe, ['udp', 'icmp']);
+  if (o.maxHops !== undefined) checkInteger('options.maxHops', o.maxHops, 1, 255);
+  if (o.firstHop !== undefined) checkInteger('options.firstHop', o.firstHop, 1, o.maxHops ?? 30);
+  if (o.queries !== undefined) checkInteger('options.queries', o.queries, 1, 10);
+  if (o.port !== undefined) checkInteger('options.port', o.port, 1, 65535);
+  if (o.timeout !== undefined) checkInteger('options.timeout', o.timeout, 1, 3_600_000);
+  if (o.simultaneous !== undefined) checkInteger('options.simultaneous', o.simultaneous, 1, 1024);
+  if (o.size !== undefined) checkInteger('options.size', o.size, 0, 65000);
   checkCommonOptions(o as Record<string, unknown>, 'onProbe');
   return o;
 }
@@ -123,7 +115,7 @@ type ProbeSocket = PingSocket | UdpProbeSocket;
  * for (const hop of hops) console.log(hop.ttl, hop.probes.map((p) => p.address ?? '*').join(' '));
  */
 export async function traceroute(host: string, options?: TracerouteOptions): Promise<TracerouteResult> {
-  if (typeof host !== 'string') throw invalidArgType('host', 'of type string', host);
+  checkString('host', host);
   const o = checkOptions(options);
   const target = await resolveTarget(host, o.family);
   const first = o.firstHop ?? 1;

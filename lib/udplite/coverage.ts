@@ -1,6 +1,6 @@
 // UDP-Lite checksum coverage (RFC 3828 §3.1, udplite(7)): how many leading bytes of a datagram,
 // counted from the start of the 8-byte UDP-Lite header, its checksum protects.
-import { invalidArgType, outOfRange } from '../errors.js';
+import { checkInteger } from '../core/validate.js';
 import { constants, native } from '../native.js';
 
 /** Socket option level of UDP-Lite: its protocol number (udplite(7): SOL_UDPLITE = 136). */
@@ -20,11 +20,7 @@ export const MAX_COVERAGE = 65535;
  * would silently clamp out-of-range values (udplite(7)), which hides mistakes, so they are refused.
  */
 export function checkCoverage(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_COVERAGE) {
-    throw outOfRange(name, `an integer >= 0 and <= ${MAX_COVERAGE}`, value);
-  }
-  return value;
+  return checkInteger(name, value, 0, MAX_COVERAGE);
 }
 
 /** getsockopt(fd, SOL_UDPLITE, option): the value the kernel stores, never a cached copy. */

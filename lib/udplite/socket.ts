@@ -1,9 +1,21 @@
 // UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
 // rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
+import { MESSAGE } from '../core/batch-layout.js';
+import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
+import {
+  checkBoolean,
+  checkBufferSize,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  invalidArgValue,
+  optionalBoolean,
+  optionalInteger,
+  outOfRange,
+} from '../core/validate.js';
 import { formatIPv4, formatIPv6 } from '../decode/address.js';
-import { hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
 import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
 import { explainSocketError } from './support.js';
@@ -69,47 +81,35 @@ const MAX_BATCH = 1024;
 const MAX_COALESCE_MS = 1000;
 const MSG_TRUNC = constants.MSG_TRUNC;
 
-function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-  return value;
-}
+const OPTION_NAMES = [
+  'family',
+  'sendCoverage',
+  'receiveCoverage',
+  'receiveBufferSize',
+  'sendBufferSize',
+  'ipv6Only',
+  'reuseAddress',
+  'maxDatagramSize',
+  'batchSize',
+  'coalesceMs',
+] as const;
 
-function checkIntRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  return value;
-}
-
-function checkOptions(options: unknown): UdpLiteSocketOptions {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  const o = options as Record<string, unknown>;
-  if (o.family !== 4 && o.family !== 6) throw invalidArgValue('options.family', 'must be 4 or 6', o.family);
+function checkSocketOptions(options: unknown): UdpLiteSocketOptions {
+  const o = checkOptions('options', options, OPTION_NAMES, 'UdpLiteSocket.create()');
+  checkOneOf('options.family', o.family, [4, 6]);
   if (o.sendCoverage !== undefined) checkCoverage('options.sendCoverage', o.sendCoverage);
   if (o.receiveCoverage !== undefined) checkCoverage('options.receiveCoverage', o.receiveCoverage);
-  if (o.receiveBufferSize !== undefined) checkIntRange('options.receiveBufferSize', o.receiveBufferSize, 1, 2 ** 30);
-  if (o.sendBufferSize !== undefined) checkIntRange('options.sendBufferSize', o.sendBufferSize, 1, 2 ** 30);
+  if (o.receiveBufferSize !== undefined) checkBufferSize('options.receiveBufferSize', o.receiveBufferSize);
+  if (o.sendBufferSize !== undefined) checkBufferSize('options.sendBufferSize', o.sendBufferSize);
   if (o.ipv6Only !== undefined) {
     checkBoolean('options.ipv6Only', o.ipv6Only);
     if (o.family !== 6) throw invalidArgValue('options.ipv6Only', 'applies to family 6 only', o.ipv6Only);
   }
-  if (o.reuseAddress !== undefined) checkBoolean('options.reuseAddress', o.reuseAddress);
-  if (o.maxDatagramSize !== undefined) checkIntRange('options.maxDatagramSize', o.maxDatagramSize, 1, 65535);
-  if (o.batchSize !== undefined) checkIntRange('options.batchSize', o.batchSize, 1, MAX_BATCH);
-  if (o.coalesceMs !== undefined) checkIntRange('options.coalesceMs', o.coalesceMs, 0, MAX_COALESCE_MS);
+  optionalBoolean('options.reuseAddress', o.reuseAddress);
+  optionalInteger('options.maxDatagramSize', o.maxDatagramSize, 0, 1, 65535);
+  optionalInteger('options.batchSize', o.batchSize, 0, 1, MAX_BATCH);
+  optionalInteger('options.coalesceMs', o.coalesceMs, 0, 0, MAX_COALESCE_MS);
   return o as unknown as UdpLiteSocketOptions;
-}
-
-/**
- * SO_RCVBUF / SO_SNDBUF, trying the FORCE variant first (CAP_NET_ADMIN in the socket's network
- * namespace lifts the net.core.[rw]mem_max cap) and falling back to the capped one on EPERM.
- */
-function setBufferSize(fd: number, force: number, plain: number, bytes: number): void {
-  try {
-    native.setsockopt(fd, constants.SOL_SOCKET, force, bytes);
-  } catch (error) {
-    if (!hasCode(error, 'EPERM')) throw error;
-    native.setsockopt(fd, constants.SOL_SOCKET, plain, bytes);
-  }
 }
 
 /**
@@ -155,7 +155,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
    * @example if (udpLiteSupported()) socket = UdpLiteSocket.create({ family: 4, sendCoverage: 8 }); // header only
    */
   static create(options: UdpLiteSocketOptions): UdpLiteSocket {
-    const o = checkOptions(options);
+    const o = checkSocketOptions(options);
     let socket: UdpLiteSocket;
     try {
       socket = new UdpLiteSocket(
@@ -241,26 +241,28 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     this.#receiveCoverageSet = true;
   }
 
-  /** The kernel's receive buffer (SO_RCVBUF: twice what was asked for, socket(7)). */
+  /**
+   * The kernel's receive buffer in bytes (SO_RCVBUF: twice what was asked for, socket(7)). Setting
+   * it asks for a size: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN), else SO_RCVBUF, which
+   * the kernel caps at net.core.rmem_max.
+   */
   get receiveBufferSize(): number {
-    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+    return getBufferSize(this.handle.fd, 'receive');
   }
 
-  /** Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE when allowed, else SO_RCVBUF). */
+  /** Asks for a receive buffer of `bytes` (see the getter). */
   set receiveBufferSize(bytes: number) {
-    checkIntRange('receiveBufferSize', bytes, 1, 2 ** 30);
-    setBufferSize(this.handle.fd, constants.SO_RCVBUFFORCE, constants.SO_RCVBUF, bytes);
+    setBufferSize(this.handle.fd, 'receive', bytes);
   }
 
-  /** The kernel's send buffer (SO_SNDBUF: twice what was asked for, socket(7)). */
+  /** The kernel's send buffer in bytes (SO_SNDBUF), set like receiveBufferSize (SO_SNDBUFFORCE, net.core.wmem_max). */
   get sendBufferSize(): number {
-    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int');
+    return getBufferSize(this.handle.fd, 'send');
   }
 
-  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
+  /** Asks for a send buffer of `bytes` (see the getter). */
   set sendBufferSize(bytes: number) {
-    checkIntRange('sendBufferSize', bytes, 1, 2 ** 30);
-    setBufferSize(this.handle.fd, constants.SO_SNDBUFFORCE, constants.SO_SNDBUF, bytes);
+    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   /**
@@ -340,7 +342,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
 
   #encode(port: number, address: string): Buffer {
     if (port === this.#sendPort && address === this.#sendAddress && this.#sendTarget) return this.#sendTarget;
-    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    checkString('address', address);
     const encoded = encodeInet(this.#family, address, port);
     this.#sendPort = port;
     this.#sendAddress = address;
@@ -348,18 +350,22 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     return encoded;
   }
 
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UdpLiteMessage {
-    const m = index * 8;
-    const offset = meta[m];
-    const captured = meta[m + 1];
-    const size = meta[m + 2];
-    const peer = this.#decodePeer(aux, meta[m + 4], meta[m + 5]);
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): UdpLiteMessage {
+    const m = index * MESSAGE.stride;
+    const offset = meta[m + MESSAGE.dataOffset] as number;
+    const captured = meta[m + MESSAGE.captured] as number;
+    const size = meta[m + MESSAGE.length] as number;
+    const peer = this.#decodePeer(
+      data,
+      meta[m + MESSAGE.auxOffset] as number,
+      meta[m + MESSAGE.addressLength] as number,
+    );
     return {
       data: data.subarray(offset, offset + captured),
       address: peer.address,
       family: peer.family,
       port: peer.port,
-      truncated: size > captured || (meta[m + 3] & MSG_TRUNC) !== 0,
+      truncated: size > captured || ((meta[m + MESSAGE.flags] as number) & MSG_TRUNC) !== 0,
       size,
     };
   }

@@ -3,10 +3,13 @@
 // wait for the receiver instead of dropping, and a socket file that is removed by whoever made it.
 import { lstatSync, unlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { MESSAGE } from '../core/batch-layout.js';
+import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { MessageQueue } from '../core/message-queue.js';
 import { decodeUnix, encodeUnix } from '../core/sockaddr.js';
-import { hasCode, invalidArgType, outOfRange, socketClosed } from '../errors.js';
+import { checkBufferSize, checkOptions, optionalBoolean, optionalInteger, outOfRange } from '../core/validate.js';
+import { hasCode, socketClosed } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { CREDENTIALS_CONTROL_SIZE } from './credentials.js';
 import { explainBindError, explainPeerError, probePath } from './errors.js';
@@ -75,6 +78,8 @@ const AUTOBIND_ADDRESS = (() => {
 })();
 const UNSPEC_ADDRESS = Buffer.alloc(16); // AF_UNSPEC: dissolves a datagram association (connect(2))
 
+const OPTION_NAMES = ['passCredentials', 'autobind', 'maxMessageSize', 'batchSize', 'sendBufferSize'];
+
 // After this many wake-ups that still found the receiver full, wait with timers instead.
 const MAX_STALLED_WAKES = 3;
 const MAX_RETRY_DELAY_MS = 8;
@@ -118,13 +123,15 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   }
 
   private constructor(options: UnixDatagramSocketOptions) {
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-    const slotSize = checkInt('maxMessageSize', options.maxMessageSize, 65536, 1, 16 << 20);
-    const slots = checkInt('batchSize', options.batchSize, 32, 1, 1024);
+    const o = checkOptions('options', options, OPTION_NAMES, 'UnixDatagramSocket.create()', true);
+    const slotSize = optionalInteger('options.maxMessageSize', o.maxMessageSize, 65536, 1, 16 << 20);
+    const slots = optionalInteger('options.batchSize', o.batchSize, 32, 1, 1024);
     if (slotSize * slots > 64 << 20) {
-      throw outOfRange('maxMessageSize * batchSize', 'at most 64 MiB', slotSize * slots);
+      throw outOfRange('options.maxMessageSize * options.batchSize', '<= 64 MiB', slotSize * slots);
     }
-    const passCredentials = options.passCredentials === true;
+    const passCredentials = optionalBoolean('options.passCredentials', o.passCredentials);
+    const autobind = optionalBoolean('options.autobind', o.autobind, true);
+    if (o.sendBufferSize !== undefined) checkBufferSize('options.sendBufferSize', o.sendBufferSize);
     super(constants.AF_UNIX, constants.SOCK_DGRAM, 0, {
       slots,
       slotSize,
@@ -133,12 +140,10 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       flags: constants.MSG_TRUNC,
       budget: 8,
     });
-    this.#autobind = options.autobind !== false;
+    this.#autobind = autobind;
     try {
       if (passCredentials) native.setsockopt(this.fd, constants.SOL_SOCKET, constants.SO_PASSCRED, 1);
-      if (options.sendBufferSize !== undefined) {
-        setBuffer(this.fd, checkInt('sendBufferSize', options.sendBufferSize, 0, 1, 0x3fffffff));
-      }
+      if (o.sendBufferSize !== undefined) this.sendBufferSize = o.sendBufferSize as number;
     } catch (error) {
       this.close();
       throw error;
@@ -229,6 +234,30 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     return this.#connected ? this.#peer : undefined;
   }
 
+  /**
+   * The kernel's receive buffer in bytes (SO_RCVBUF: twice what was asked for, socket(7)). Setting
+   * it asks for a size: SO_RCVBUFFORCE when the process may (CAP_NET_ADMIN), else SO_RCVBUF, which
+   * the kernel caps at net.core.rmem_max.
+   */
+  get receiveBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'receive');
+  }
+
+  /** Asks for a receive buffer of `bytes` (see the getter). */
+  set receiveBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'receive', bytes);
+  }
+
+  /** The kernel's send buffer in bytes (SO_SNDBUF), set like receiveBufferSize (SO_SNDBUFFORCE, net.core.wmem_max). */
+  get sendBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'send');
+  }
+
+  /** Asks for a send buffer of `bytes` (see the getter). */
+  set sendBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'send', bytes);
+  }
+
   /** The largest datagram this socket can send, in bytes (unix(7): SO_SNDBUF minus 32). */
   get maxDatagramSize(): number {
     return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int') - 32;
@@ -303,17 +332,17 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     return super.unref();
   }
 
-  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number, aux: Buffer): UnixDatagramMessage {
-    const m = index << 3;
-    const offset = meta[m];
+  protected override decodeMessage(data: Buffer, meta: Uint32Array, index: number): UnixDatagramMessage {
+    const m = index * MESSAGE.stride;
+    const offset = meta[m + MESSAGE.dataOffset] as number;
     return new UnixDatagramMessage(
-      data.subarray(offset, offset + meta[m + 1]),
-      meta[m + 2],
-      meta[m + 3],
-      aux,
-      meta[m + 4],
-      meta[m + 5],
-      meta[m + 6],
+      data.subarray(offset, offset + (meta[m + MESSAGE.captured] as number)),
+      meta[m + MESSAGE.length] as number,
+      meta[m + MESSAGE.flags] as number,
+      data,
+      meta[m + MESSAGE.auxOffset] as number,
+      meta[m + MESSAGE.addressLength] as number,
+      meta[m + MESSAGE.controlLength] as number,
     );
   }
 
@@ -413,23 +442,4 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       next.resolve(next.bytes.length);
     }
   };
-}
-
-function checkInt(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, `>= ${min} and <= ${max}`, value);
-  return value;
-}
-
-function setBuffer(fd: number, bytes: number): void {
-  native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUF, bytes);
-  // socket(7): SO_SNDBUF is capped at net.core.wmem_max; the FORCE variant (CAP_NET_ADMIN) is not.
-  if (native.getsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int') < bytes * 2) {
-    try {
-      native.setsockopt(fd, constants.SOL_SOCKET, constants.SO_SNDBUFFORCE, bytes);
-    } catch (error) {
-      if (!hasCode(error, 'EPERM')) throw error;
-    }
-  }
 }

@@ -1,7 +1,8 @@
 // A chain of network namespaces for ICMP tests: this process's namespace (the client) — router 1
 // — … — router N — target, joined by veth pairs, with IPv4 and IPv6 addresses, routes, forwarding
-// on in the routers, ICMP rate limits off (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit: else
-// a router answers only the first few probes of a run) and, on the last router, an nftables
+// on in the routers, ICMP rate limits off (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit and
+// the global icmp_msgs_per_sec / icmp_msgs_burst: else a router answers only the first few probes
+// of a run) and, on the last router, an nftables
 // forward rule that rejects two prefixes behind it: one with "administratively prohibited"
 // (IPv4 code 13, ICMPv6 code 1: traceroute's !X) and one with "host unreachable" (IPv4 code 1,
 // ICMPv6 "address unreachable" code 3: !H). nft's reject is limited by those sysctls only, unlike
@@ -174,6 +175,11 @@ export class RouterChain {
         'ip link set up0 up',
         'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit',
         'echo 0 > /proc/sys/net/ipv6/icmp/ratelimit',
+        // The namespace-wide budget every ICMP and ICMPv6 error also draws from (icmp_global_allow:
+        // a burst of 50, then 1000 a second): two traceroutes run side by side send ~90 probes at
+        // once, whose errors a loaded machine's router would otherwise drop as "* * *".
+        'echo 1000000 > /proc/sys/net/ipv4/icmp_msgs_per_sec',
+        'echo 1000000 > /proc/sys/net/ipv4/icmp_msgs_burst',
       ];
       if (isTarget) {
         lines.push(`ip route add default via ${via(k, 1).ipv4}`, `ip -6 route add default via ${via(k, 1).ipv6}`);

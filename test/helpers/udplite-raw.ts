@@ -3,6 +3,7 @@
 // it. So the tests can see the header the kernel put on the wire, and send datagrams the kernel's
 // own UDP-Lite would never produce (damaged inside or outside their coverage).
 import { readFileSync } from 'node:fs';
+import { messageCount, messageEntry } from '../../lib/core/batch-layout.js';
 import { encodeInet } from '../../lib/core/sockaddr.js';
 import { constants, type NativeSocketHandle, native } from '../../lib/native.js';
 
@@ -19,8 +20,9 @@ export class RawUdpLite {
     const domain = family === 6 ? constants.AF_INET6 : constants.AF_INET;
     this.#handle = new native.SocketHandle(domain, constants.SOCK_RAW, constants.IPPROTO_UDPLITE);
     this.#handle.onMessages = (data, meta) => {
-      for (let i = 0; i < meta.length; i += 8) {
-        let segment = Buffer.from(data.subarray(meta[i], meta[i] + meta[i + 1]));
+      for (let i = 0; i < messageCount(meta); i++) {
+        const { dataOffset, captured } = messageEntry(meta, i);
+        let segment = Buffer.from(data.subarray(dataOffset, dataOffset + captured));
         // raw(7): an IPv4 raw socket receives the IP header too, an IPv6 one only the payload.
         if (family === 4) segment = segment.subarray((segment[0] & 0x0f) * 4);
         this.#segments.push(segment);
