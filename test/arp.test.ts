@@ -67,6 +67,7 @@ describe('resolveMac', () => {
     [['10.0.0.1', { interface: 'lo', source: '::1' }], 'ERR_INVALID_ARG_VALUE'],
     [['10.0.0.1', { interface: 'lo', signal: {} }], 'ERR_INVALID_ARG_TYPE'],
     [['10.0.0.1', null], 'ERR_INVALID_ARG_TYPE'],
+    [['10.0.0.1', { interface: 'lo', timeout: 5 }], 'ERR_INVALID_ARG_VALUE'],
   ])('resolveMac(%j) fails with %s', async (args, code) => {
     await expect(resolveMac(...(args as [string, never]))).rejects.toMatchObject({ code });
   });

@@ -210,6 +210,9 @@ it.each([
   [{ interface: 'lo', signal: 'x' }, 'ERR_INVALID_ARG_TYPE'],
   [{ interface: 'lo', hostName: 7 }, 'ERR_INVALID_ARG_TYPE'],
   [{ interface: 'lo', requestedAddress: 'x' }, 'ERR_INVALID_ARG_VALUE'],
+  [{ interface: 'lo', retransmit: 100 }, 'ERR_INVALID_ARG_VALUE'], // misspelt: not silently ignored
+  [{ interface: 'lo', broadcastFlag: 1 }, 'ERR_INVALID_ARG_TYPE'],
+  [{ interface: 'lo', checkAddress: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
   [null, 'ERR_INVALID_ARG_TYPE'],
 ])('requestLease(%j) fails with %s before sending', async (options, code) => {
   await expect(requestLease(options as never)).rejects.toMatchObject({ code });

@@ -382,5 +382,6 @@ describe('LinkMonitor', () => {
   it('refuses bad options', async () => {
     await expect(LinkMonitor.open({ ipv4: 'yes' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(LinkMonitor.open(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(LinkMonitor.open({ link: true } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
   });
 });

@@ -2,7 +2,7 @@
 // Ethernet frames and waits for the first received message a predicate accepts.
 import { buildEthernetFrame } from '../decode/build.js';
 import { ETHERTYPE_ARP } from '../decode/ethernet.js';
-import { invalidArgType, outOfRange } from '../errors.js';
+import { invalidArgType } from '../errors.js';
 import { type Packet, PacketSocket } from '../packet/index.js';
 import { type ArpMessage, decodeArp, encodeArp } from './packet.js';
 
@@ -15,15 +15,6 @@ export function abortError(signal: AbortSignal): Error {
     name: 'AbortError',
     code: 'ABORT_ERR',
   });
-}
-
-/** @internal Checks an integer option. */
-export function checkCount(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw outOfRange(name, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
 }
 
 /** @internal Checks an AbortSignal option. */

@@ -1,8 +1,8 @@
 // RFC 5227 address conflict detection: probeAddress() asks whether anyone on the link has an address
 // before we take it, announceAddress() claims it with gratuitous ARP once we have.
 import { randomInt } from 'node:crypto';
-import { invalidArgType } from '../errors.js';
-import { ArpLink, abortError, BROADCAST_MAC, checkCount, checkSignal, type ReceivedArp, ZERO_MAC } from './link.js';
+import { checkInteger, checkOptions } from '../core/validate.js';
+import { ArpLink, abortError, BROADCAST_MAC, checkSignal, type ReceivedArp, ZERO_MAC } from './link.js';
 import { checkIPv4 } from './resolve.js';
 
 /**
@@ -25,6 +25,8 @@ export interface ProbeOptions {
   /** Ends the probe: probeAddress() rejects with an AbortError. */
   signal?: AbortSignal;
 }
+
+const PROBE_KEYS = ['interface', 'probes', 'initialDelayMs', 'minIntervalMs', 'maxIntervalMs', 'waitMs', 'signal'];
 
 /** What a probe found. */
 export interface ProbeResult {
@@ -78,12 +80,12 @@ function conflicts(address: string, ownMac: string) {
  */
 export async function probeAddress(address: string, options: ProbeOptions): Promise<ProbeResult> {
   checkIPv4('address', address);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const probes = checkCount('options.probes', options.probes ?? 3, 1, 100);
-  const initialDelayMs = checkCount('options.initialDelayMs', options.initialDelayMs ?? 1000, 0, 60_000);
-  const minIntervalMs = checkCount('options.minIntervalMs', options.minIntervalMs ?? 1000, 1, 60_000);
-  const maxIntervalMs = checkCount('options.maxIntervalMs', options.maxIntervalMs ?? 2000, minIntervalMs, 60_000);
-  const waitMs = checkCount('options.waitMs', options.waitMs ?? 2000, 1, 60_000);
+  checkOptions('options', options, PROBE_KEYS, 'probeAddress()');
+  const probes = checkInteger('options.probes', options.probes ?? 3, 1, 100);
+  const initialDelayMs = checkInteger('options.initialDelayMs', options.initialDelayMs ?? 1000, 0, 60_000);
+  const minIntervalMs = checkInteger('options.minIntervalMs', options.minIntervalMs ?? 1000, 1, 60_000);
+  const maxIntervalMs = checkInteger('options.maxIntervalMs', options.maxIntervalMs ?? 2000, minIntervalMs, 60_000);
+  const waitMs = checkInteger('options.waitMs', options.waitMs ?? 2000, 1, 60_000);
   const signal = checkSignal(options.signal);
   if (signal?.aborted) throw abortError(signal);
   const link = new ArpLink(options.interface);
@@ -152,9 +154,9 @@ export interface AnnounceOptions {
  */
 export async function announceAddress(address: string, options: AnnounceOptions): Promise<number> {
   checkIPv4('address', address);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const count = checkCount('options.count', options.count ?? 2, 1, 100);
-  const intervalMs = checkCount('options.intervalMs', options.intervalMs ?? 2000, 0, 60_000);
+  checkOptions('options', options, ['interface', 'count', 'intervalMs', 'signal'], 'announceAddress()');
+  const count = checkInteger('options.count', options.count ?? 2, 1, 100);
+  const intervalMs = checkInteger('options.intervalMs', options.intervalMs ?? 2000, 0, 60_000);
   const signal = checkSignal(options.signal);
   if (signal?.aborted) throw abortError(signal);
   const link = new ArpLink(options.interface);

@@ -1,10 +1,10 @@
 // resolveMac(): which MAC has an IPv4 address on a link, asked the way arping does: a broadcast
 // ARP request per interval until a reply from that address comes.
 import { isIPv4 } from 'node:net';
-import { invalidArgType, invalidArgValue } from '../errors.js';
+import { checkInteger, checkOptions, invalidArgType, invalidArgValue } from '../core/validate.js';
 import { listAddresses } from '../rtnetlink/interfaces.js';
 import { ArpTimeoutError } from './errors.js';
-import { ArpLink, abortError, BROADCAST_MAC, checkCount, checkSignal, ZERO_MAC } from './link.js';
+import { ArpLink, abortError, BROADCAST_MAC, checkSignal, ZERO_MAC } from './link.js';
 
 /**
  * Options of {@link resolveMac}.
@@ -71,9 +71,9 @@ export function checkIPv4(name: string, value: unknown): string {
  */
 export async function resolveMac(address: string, options: ResolveOptions): Promise<ArpResolution> {
   checkIPv4('address', address);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const attempts = checkCount('options.attempts', options.attempts ?? 3, 1, 1000);
-  const intervalMs = checkCount('options.intervalMs', options.intervalMs ?? 1000, 1, 60_000);
+  checkOptions('options', options, ['interface', 'attempts', 'intervalMs', 'source', 'signal'], 'resolveMac()');
+  const attempts = checkInteger('options.attempts', options.attempts ?? 3, 1, 1000);
+  const intervalMs = checkInteger('options.intervalMs', options.intervalMs ?? 1000, 1, 60_000);
   const signal = checkSignal(options.signal);
   if (options.source !== undefined) checkIPv4('options.source', options.source);
   if (signal?.aborted) throw abortError(signal);

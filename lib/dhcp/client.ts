@@ -6,11 +6,11 @@
 import { randomInt } from 'node:crypto';
 import { type ProbeOptions, probeAddress } from '../arp/probe.js';
 import { udpPort } from '../bpf/builders.js';
+import { checkBoolean, checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
 import { IPPROTO_UDP, verifyTransportChecksum } from '../decode/checksum.js';
 import { decodeIPv4 } from '../decode/ipv4.js';
 import { decodeUdp } from '../decode/udp.js';
-import { invalidArgType, outOfRange } from '../errors.js';
 import { type Packet, PacketSocket } from '../packet/index.js';
 import { DhcpConflictError, DhcpNakError, DhcpTimeoutError } from './errors.js';
 import { type DhcpLease, leaseFromAck } from './lease.js';
@@ -59,6 +59,20 @@ export interface RequestLeaseOptions {
   signal?: AbortSignal;
 }
 
+const REQUEST_KEYS = [
+  'interface',
+  'hostName',
+  'requestedAddress',
+  'vendorClassIdentifier',
+  'parameterRequestList',
+  'broadcastFlag',
+  'attempts',
+  'retransmitMs',
+  'checkAddress',
+  'declineWaitMs',
+  'signal',
+];
+
 /** udhcpc's default request list: subnet, router, DNS, host name, domain, broadcast, NTP, lease, T1, T2. */
 const DEFAULT_PARAMETERS = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59];
 /** packet(7) tp_status: the checksum is left to the device (CHECKSUM_PARTIAL), or the device checked it. */
@@ -72,35 +86,17 @@ function abortError(signal: AbortSignal): Error {
   });
 }
 
-function checkOptions(
+function checkLeaseOptions(
   options: RequestLeaseOptions,
 ): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs' | 'declineWaitMs'>> {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const attempts = options.attempts ?? 4;
-  const retransmitMs = options.retransmitMs ?? 4000;
-  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 1 || attempts > 100) {
-    throw outOfRange('options.attempts', 'an integer from 1 to 100', attempts);
-  }
-  if (
-    typeof retransmitMs !== 'number' ||
-    !Number.isInteger(retransmitMs) ||
-    retransmitMs < 10 ||
-    retransmitMs > 64_000
-  ) {
-    throw outOfRange('options.retransmitMs', 'an integer from 10 to 64000', retransmitMs);
-  }
+  checkOptions('options', options, REQUEST_KEYS, 'requestLease()');
+  const attempts = checkInteger('options.attempts', options.attempts ?? 4, 1, 100);
+  const retransmitMs = checkInteger('options.retransmitMs', options.retransmitMs ?? 4000, 10, 64_000);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an AbortSignal', options.signal);
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
   }
-  const declineWaitMs = options.declineWaitMs ?? 10_000;
-  if (
-    typeof declineWaitMs !== 'number' ||
-    !Number.isInteger(declineWaitMs) ||
-    declineWaitMs < 0 ||
-    declineWaitMs > 600_000
-  ) {
-    throw outOfRange('options.declineWaitMs', 'an integer from 0 to 600000', declineWaitMs);
-  }
+  const declineWaitMs = checkInteger('options.declineWaitMs', options.declineWaitMs ?? 10_000, 0, 600_000);
+  if (options.broadcastFlag !== undefined) checkBoolean('options.broadcastFlag', options.broadcastFlag);
   const check = options.checkAddress;
   if (check !== undefined && typeof check !== 'boolean' && (check === null || typeof check !== 'object')) {
     throw invalidArgType('options.checkAddress', 'a boolean or probe options', check);
@@ -205,7 +201,7 @@ function backoff(first: number, attempt: number): number {
  * console.log(lease.address, lease.prefixLength, lease.routers, lease.dnsServers, lease.leaseTime);
  */
 export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLease> {
-  const { attempts, retransmitMs, declineWaitMs } = checkOptions(options);
+  const { attempts, retransmitMs, declineWaitMs } = checkLeaseOptions(options);
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
   const socket = PacketSocket.open({

@@ -3,8 +3,9 @@
 //
 //   op 1 | htype 1 | hlen 1 | hops 1 | xid 4 | secs 2 | flags 2 | ciaddr 4 | yiaddr 4 | siaddr 4 |
 //   giaddr 4 | chaddr 16 | sname 64 | file 128 | cookie 99.130.83.99 | options (to End, 255)
+
+import { checkInteger, invalidArgType, invalidArgValue, outOfRange } from '../core/validate.js';
 import { formatIPv4, formatMac, parseIPv4, parseMac } from '../decode/address.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { DhcpParseError } from './errors.js';
 import { collectOptions, type DhcpOptions, encodeOptions, typedOptions } from './options.js';
 

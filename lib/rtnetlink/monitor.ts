@@ -5,8 +5,9 @@
 import { EventEmitter } from 'node:events';
 import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
+import { checkBoolean, checkOptions } from '../core/validate.js';
 import { DiagParseError, LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, parseMessages, viewOf } from '../diag/netlink.js';
-import { hasCode, invalidArgType } from '../errors.js';
+import { hasCode } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { type InterfaceAddress, parseAddress } from './address.js';
 import {
@@ -111,11 +112,9 @@ export class LinkMonitor extends EventEmitter {
    * @throws TypeError for bad options; the kernel's error when the socket cannot be made.
    */
   static async open(options: LinkMonitorOptions = {}): Promise<LinkMonitor> {
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    checkOptions('options', options, ['links', 'ipv4', 'ipv6'], 'LinkMonitor.open()');
     const resolved = { links: true, ipv4: true, ipv6: true, ...options };
-    for (const key of ['links', 'ipv4', 'ipv6'] as const) {
-      if (typeof resolved[key] !== 'boolean') throw invalidArgType(`options.${key}`, 'of type boolean', resolved[key]);
-    }
+    for (const key of ['links', 'ipv4', 'ipv6'] as const) checkBoolean(`options.${key}`, resolved[key]);
     const handle = new native.SocketHandle(constants.AF_NETLINK, constants.SOCK_RAW, NETLINK_ROUTE);
     const monitor = new LinkMonitor(handle, resolved);
     try {
