@@ -130,12 +130,7 @@ export function decodeDhcpMessage(data: Uint8Array): DhcpMessage {
   };
 }
 
-function checkUint(name: string, value: unknown, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > max)
-    throw outOfRange(name, `an integer from 0 to ${max}`, value);
-  return value;
-}
+const checkUint = (name: string, value: unknown, max: number) => checkInteger(name, value, 0, max);
 
 function putText(out: Buffer, name: string, value: unknown, offset: number, size: number): void {
   if (value === undefined) return;
