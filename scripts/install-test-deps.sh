@@ -2,8 +2,10 @@
 # Installs the Debian packages the test suite and examples use as real peers: iproute2 (ip, ss),
 # util-linux (unshare, setpriv, nsenter), iputils ping and tracepath, Debian's traceroute and
 # nftables (the ICMP tests' peers and their rejecting router), tcpdump and libpcap (pcap-filter compiler), tshark, socat,
-# python3, and clang-format / clang-tidy for `npm run lint`. Idempotent: installs only what is
-# missing. Needs root (or sudo) for apt-get.
+# python3, and clang-format / clang-tidy for `npm run lint`; for the linux-arm64 prebuild and
+# `npm run test:arm64`, the aarch64 cross compiler, qemu-user and the aarch64 libc, and then the
+# arm64 Node from the npm registry (scripts/install-arm64-runtime.mjs, cached in
+# ~/.cache/rawsock/arm64). Idempotent: installs only what is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
 need=()
@@ -32,10 +34,15 @@ have dnsmasq || need+=(dnsmasq-base)
 have busybox || need+=(busybox)
 have arping || need+=(iputils-arping)
 ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
+have aarch64-linux-gnu-g++ || need+=(g++-aarch64-linux-gnu)
+have qemu-aarch64-static || need+=(qemu-user-static)
+[[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] || need+=(libc6-arm64-cross)
+arm64_runtime() { node "$(dirname "$0")/install-arm64-runtime.mjs"; }
 
 if ((${#need[@]} == 0)); then
   echo "test dependencies: all present"
-  exit 0
+  arm64_runtime
+  exit
 fi
 
 sudo=""
@@ -49,3 +56,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "test dependencies: installed ${need[*]}"
+arm64_runtime

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `npm run test:package`: installs rawsock the way a user does and uses it.
 //
-//  1. Builds the prebuild (scripts/prebuild.mjs) and a fresh dist/, then `npm pack`s the package,
-//     and checks the tarball's file list: what install and import need, and nothing else.
+//  1. Clones this repository's HEAD into the temp directory and runs `npm pack` there, as a
+//     release is cut: prepack (scripts/prepack.mjs) builds fresh linux-x64 and linux-arm64
+//     prebuilds, checks them and compiles dist/. Checks the tarball's file list (what install and
+//     import need, both prebuilds, the pure entries, and nothing else: no tests, no other
+//     scripts) and that `npm publish --dry-run` has nothing to say.
 //  2. Installs the tarball into an empty project in the temp directory (outside this repository)
 //     with a PATH that has node, npm and a few tools but no compiler and no make, so the install
 //     succeeds only if the prebuild serves (node-gyp-build would otherwise try to compile).
@@ -10,11 +13,26 @@
 //     'rawsock'`) and a CommonJS script (`require('rawsock')`, Node >= 20.19 loads ESM that way)
 //     each run: TCP congestion get/set on a loopback connection, a UDP-Lite round trip and a packet
 //     socket receive.
+//  4. The pure entries (rawsock/bpf, rawsock/decode, rawsock/pcap) by package name with
+//     process.platform faked, and a TypeScript consumer of every entry point (nodenext, node10).
+//  5. The tarball without its prebuilds, installed on the compiler-less PATH: the install must
+//     end with scripts/install.mjs's one line (what to install), not node-gyp's stack.
+//  6. `npm pack` on that PATH: prepack refuses with one line and no tarball is made.
 //
 // Prints one line per check and last `N passed, N failed`; exits non-zero when any check failed.
 // RAWSOCK_PACK_KEEP=1 keeps the temporary project for a look.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,34 +78,43 @@ function which(name) {
   return null;
 }
 
-// ---- 1. prebuild, dist/, npm pack ----------------------------------------------------------
+// ---- 1. npm pack from a clean clone ---------------------------------------------------------
 
-const prebuild = run(process.execPath, [path.join(root, 'scripts', 'prebuild.mjs')], { cwd: root });
-const prebuildFile = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, prebuildName);
-if (
-  !report(
-    prebuild.status === 0 && existsSync(prebuildFile),
-    `prebuild ${path.relative(root, prebuildFile)}`,
-    prebuild.status === 0 ? '' : tail(`${prebuild.stdout}\n${prebuild.stderr}`),
-  )
-)
-  finish();
-
-// dist/ from scratch: tsc never deletes the output of a source file that is gone, and such
-// leftovers must not ship. `npm pack` runs the `prepare` script, which compiles lib/ again.
-rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// A release is cut from a clone: only what is committed, no build/, prebuilds/ or dist/ of a
+// working tree. node_modules is this checkout's (the clone's lockfile is the same).
 const work = mkdtempSync(path.join(os.tmpdir(), 'rawsock-pack-'));
+const clone = path.join(work, 'clone');
+const head = run('git', ['rev-parse', 'HEAD'], { cwd: root }).stdout.trim();
+const dirty = run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root }).stdout.trim();
+if (dirty) console.log(`# packing commit ${head.slice(0, 12)}: uncommitted changes of this checkout are not in it`);
+const cloned = run('git', ['clone', '--quiet', '--no-checkout', root, clone]);
+const checkedOut = cloned.status === 0 ? run('git', ['checkout', '--quiet', head], { cwd: clone }) : cloned;
+if (!report(checkedOut.status === 0, `clean clone of ${head.slice(0, 12)}`, tail(checkedOut.stderr))) finish();
+symlinkSync(path.join(root, 'node_modules'), path.join(clone, 'node_modules'));
+
 const npmCli = realpathSync(which('npm') ?? 'npm');
 const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-const pack = run(process.execPath, [npmCli, 'pack', '--json', '--pack-destination', work], { cwd: root, env: npmEnv });
+// npm pack runs prepack (scripts/prepack.mjs: fresh linux-x64 and linux-arm64 prebuilds, checked,
+// and dist/ from scratch) and then prepare.
+const pack = run(process.execPath, [npmCli, 'pack', '--json', '--pack-destination', work], {
+  cwd: clone,
+  env: npmEnv,
+  timeout: 900_000,
+});
 let packed;
 try {
-  // `npm pack --json` prints the JSON after the prepare script's output, if any.
-  packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')))[0];
+  // `npm pack --json` prints the JSON after the lifecycle scripts' output, if any.
+  packed = JSON.parse(pack.stdout.slice(pack.stdout.search(/^\[$/m)))[0];
 } catch {
   packed = null;
 }
-if (!report(pack.status === 0 && packed, 'npm pack', pack.status === 0 ? '' : tail(`${pack.stdout}\n${pack.stderr}`)))
+if (
+  !report(
+    pack.status === 0 && packed,
+    'npm pack in the clone (prepack builds and checks both prebuilds)',
+    pack.status === 0 ? '' : tail(`${pack.stdout}\n${pack.stderr}`),
+  )
+)
   finish();
 const tarball = path.join(work, packed.filename);
 const files = packed.files.map((f) => f.path);
@@ -117,8 +144,11 @@ const required = [
   'dist/index.js',
   'dist/index.d.ts',
   'dist/native.js',
+  'dist/core/addon.js',
+  ...['bpf', 'decode', 'pcap'].flatMap((entry) => [`dist/${entry}/index.js`, `dist/${entry}/index.d.ts`]),
   'src-native/addon.cc',
-  `prebuilds/${process.platform}-${process.arch}/${prebuildName}`,
+  `prebuilds/linux-x64/${prebuildName}`,
+  `prebuilds/linux-arm64/${prebuildName}`,
 ];
 const missing = required.filter((f) => !files.includes(f));
 report(
@@ -129,8 +159,28 @@ report(
 // Every dist/ module must come from a lib/ source of today (no leftovers of removed modules).
 const stale = files
   .filter((f) => f.startsWith('dist/') && f.endsWith('.js'))
-  .filter((f) => !existsSync(path.join(root, 'lib', f.slice('dist/'.length).replace(/\.js$/, '.ts'))));
+  .filter((f) => !existsSync(path.join(clone, 'lib', f.slice('dist/'.length).replace(/\.js$/, '.ts'))));
 report(stale.length === 0, 'dist/ has no leftovers of removed sources', stale.join(', '));
+// The prebuilds in the tarball are the ones prepack checked: ELF for the right machine each.
+const elfMachines = { 'linux-x64': 62, 'linux-arm64': 183 };
+for (const [dir, machine] of Object.entries(elfMachines)) {
+  const header = readFileSync(path.join(clone, 'prebuilds', dir, prebuildName)).subarray(0, 20);
+  report(header.readUInt16LE(18) === machine, `prebuilds/${dir} is built for ELF machine ${machine}`);
+}
+// What npm publish would say about package.json (it re-packs; the prebuilds are there already).
+const publish = run(process.execPath, [npmCli, 'publish', '--dry-run', '--ignore-scripts'], {
+  cwd: clone,
+  env: npmEnv,
+});
+// (Not being logged in to the registry is what a dry run on this machine is expected to say.)
+const warnings = publish.stderr
+  .split('\n')
+  .filter((line) => /^npm (warn|error)/i.test(line) && !/requires you to be logged in/.test(line));
+report(
+  publish.status === 0 && warnings.length === 0,
+  'npm publish --dry-run is clean',
+  publish.status === 0 ? warnings.join(' | ') : tail(publish.stderr),
+);
 
 // ---- 2. install without a compiler ---------------------------------------------------------
 
@@ -342,6 +392,124 @@ function checkScript(how, node, script) {
     report(false, `${how}: script ${script} ran`, tail(`${result.stdout}\n${result.stderr}`, 10));
   }
 }
+
+// ---- 4. the pure-JS entry points, and the types of every entry point ------------------------
+
+// rawsock/bpf, rawsock/decode and rawsock/pcap by package name, with process.platform darwin:
+// they must need neither Linux nor the addon.
+writeFileSync(
+  path.join(project, 'use-pure.mjs'),
+  [
+    "Object.defineProperty(process, 'platform', { value: 'darwin' });",
+    "const bpf = await import('rawsock/bpf');",
+    "const { buildUdpDatagram, decodeUdp } = await import('rawsock/decode');",
+    "const { readPcap, PcapWriter } = await import('rawsock/pcap');",
+    "const datagram = buildUdpDatagram({ source: '192.0.2.1', destination: '192.0.2.2', sourcePort: 1, destinationPort: 53, payload: Buffer.from('x') });",
+    "if (decodeUdp(datagram).destinationPort !== 53) throw new Error('decodeUdp');",
+    "if (bpf.run(bpf.assemble('ret #9'), datagram) !== 9) throw new Error('bpf.run');",
+    "if (typeof PcapWriter !== 'function' || typeof readPcap !== 'function') throw new Error('rawsock/pcap');",
+    "console.log('pure entries ok');",
+    '',
+  ].join('\n'),
+);
+const pure = run(process.execPath, ['use-pure.mjs'], { cwd: project, env: userEnv });
+report(
+  pure.status === 0 && pure.stdout.trim() === 'pure entries ok',
+  'rawsock/bpf, rawsock/decode, rawsock/pcap work with process.platform darwin',
+  pure.status === 0 ? '' : tail(pure.stderr, 5),
+);
+
+// A TypeScript consumer of every entry point, under the resolution of today (nodenext: the
+// "exports" types) and of old configurations (node10: "typesVersions"). The @ts-expect-error
+// lines fail the check if the types were `any`.
+const consumer = [
+  "import { type PacketSocket, UdpLiteSocket } from 'rawsock';",
+  "import { assemble, type Instruction } from 'rawsock/bpf';",
+  "import { decodePacket } from 'rawsock/decode';",
+  "import { readPcap } from 'rawsock/pcap';",
+  "const program: Instruction[] = assemble('ret #0');",
+  "const vlans: number = decodePacket(new Uint8Array(0), { linkType: 'ethernet' }).vlans.length;",
+  'const create: typeof UdpLiteSocket.create = UdpLiteSocket.create;',
+  'export const used: [Instruction[], number, unknown, PacketSocket | undefined] = [program, vlans, create, undefined];',
+  '// @ts-expect-error readPcap takes bytes',
+  'readPcap(42);',
+  '// @ts-expect-error assemble returns instructions',
+  "export const wrong: string = assemble('ret #0');",
+  '',
+].join('\n');
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+for (const [resolution, module, file] of [
+  ['nodenext', 'nodenext', 'consumer.mts'],
+  ['node10', 'commonjs', 'consumer.ts'],
+]) {
+  writeFileSync(path.join(project, file), consumer);
+  const config = path.join(project, `tsconfig.${resolution}.json`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      compilerOptions: {
+        module,
+        moduleResolution: resolution,
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+      },
+      files: [file],
+    }),
+  );
+  const typed = run(process.execPath, [tsc, '-p', config], { cwd: project });
+  report(typed.status === 0, `TypeScript (${resolution}) sees the types of every entry point`, tail(typed.stdout, 5));
+}
+
+// ---- 5. no prebuild for this platform and no compiler: one clear line -------------------------
+
+// The same tarball without prebuilds/ stands for a platform rawsock has no prebuild for.
+const bare = path.join(work, 'bare');
+mkdirSync(bare);
+const unpacked = run('tar', ['xzf', tarball, '-C', bare]);
+rmSync(path.join(bare, 'package', 'prebuilds'), { recursive: true, force: true });
+const bareTarball = path.join(work, 'rawsock-no-prebuilds.tgz');
+const repacked = unpacked.status === 0 ? run('tar', ['czf', bareTarball, '-C', bare, 'package']) : unpacked;
+report(repacked.status === 0, 'a copy of the tarball without prebuilds/', tail(repacked.stderr));
+const bareProject = path.join(work, 'bare-project');
+mkdirSync(bareProject);
+run(process.execPath, [npmCli, 'init', '-y'], { cwd: bareProject, env: userEnv });
+const bareInstall = run(
+  process.execPath,
+  [npmCli, 'install', '--no-audit', '--no-fund', '--foreground-scripts', bareTarball],
+  { cwd: bareProject, env: userEnv },
+);
+const said = `${bareInstall.stdout}\n${bareInstall.stderr}`;
+const clearLine = said.split('\n').find((line) => line.startsWith('rawsock: there is no prebuilt addon for linux-'));
+report(
+  bareInstall.status !== 0 && clearLine !== undefined && /python3, make and g\+\+/.test(clearLine),
+  'without a prebuild and a compiler, the install ends with one line saying what to install',
+  clearLine ?? tail(said, 8),
+);
+report(
+  !/gyp ERR!|node-gyp rebuild/.test(said),
+  'and node-gyp never started (no gyp stack)',
+  said.match(/gyp ERR!.*/)?.[0],
+);
+
+// ---- 6. no packing without the tools for fresh prebuilds ------------------------------------
+
+// On the compiler-less PATH, `npm pack` in the clone must refuse (prepack) and leave no tarball.
+const refusedDir = path.join(work, 'refused');
+mkdirSync(refusedDir);
+const refused = run(process.execPath, [npmCli, 'pack', '--pack-destination', refusedDir], {
+  cwd: clone,
+  env: userEnv,
+});
+const refusal = refused.stderr.split('\n').find((line) => line.startsWith('prepack: refusing to pack'));
+report(
+  refused.status !== 0 && refusal !== undefined && /g\+\+-aarch64-linux-gnu/.test(refusal),
+  'npm pack without compilers refuses, naming what to install',
+  refusal ?? tail(`${refused.stdout}\n${refused.stderr}`, 5),
+);
+report(readdirSync(refusedDir).length === 0, 'and leaves no tarball');
 
 if (process.env.RAWSOCK_PACK_KEEP === '1') console.log(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // On a platform other than Linux, importing rawsock fails at once with one clear error that says
 // why, instead of a load failure somewhere inside node-gyp-build or the addon. Each case runs a
 // child Node that pretends to be on another platform before it imports lib/index.ts.
-// (npm itself refuses to install the package there: package.json has "os": ["linux"].)
+// (npm installs the package there for its pure-JS entries rawsock/bpf, rawsock/decode and
+// rawsock/pcap; scripts/install.mjs builds nothing off Linux.)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,8 @@
 // validators use (lib/internal/validators.js, lib/internal/errors.js): a caller who branches on
 // `code` or reads a message sees what node:dgram or node:net would have given. Free of the addon,
 // so the pure modules (lib/bpf, lib/decode, lib/pcap) can use it too.
-import { inspect } from 'node:util';
+// inspect() without a static node:util import, so the pure modules also bundle for a browser.
+import { inspect } from './node-builtin.js';
 
 // Node: a dotted name ('options.port') is a property, anything else an argument.
 function kind(name: string): 'property' | 'argument' {
