@@ -5,7 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { udpPort } from '../lib/bpf/builders.js';
 import { verifyTransportChecksum } from '../lib/decode/checksum.js';
 import { decodeIPv4 } from '../lib/decode/ipv4.js';
-import { applyLease, DhcpConflictError, DhcpTimeoutError, requestLease } from '../lib/dhcp/index.js';
+import {
+  applyLease,
+  DhcpConflictError,
+  DhcpTimeoutError,
+  releaseLease,
+  renewLease,
+  requestLease,
+} from '../lib/dhcp/index.js';
 import { type Packet, PacketSocket } from '../lib/packet/index.js';
 import { listInterfaces } from '../lib/rtnetlink/index.js';
 import { type DhcpServer, startDnsmasq, startUdhcpd } from './helpers/dhcp-servers.js';
@@ -78,6 +85,25 @@ describe.each([
     await applyLease(lease);
     const ping = await checked('ping', ['-c', '1', '-W', '5', pair.peerIp]);
     expect(ping.stdout).toContain('1 received');
+  });
+
+  it('renews the lease by unicast from the leased address and releases it', async () => {
+    const pair = await link();
+    const server = await start(pair, leaseTime);
+    const lease = await requestLease({ interface: pair.local, retransmitMs: 1000 });
+    await applyLease(lease);
+    const renewed = await renewLease(lease, { retransmitMs: 1000 });
+    expect(renewed).toMatchObject({ address: lease.address, leaseTime, serverIdentifier: pair.peerIp });
+    expect(renewed.obtainedAt.getTime()).toBeGreaterThanOrEqual(lease.obtainedAt.getTime());
+    await expectRecorded(server, pair.localMac, lease.address, '');
+    await releaseLease(renewed);
+    // The server forgets (dnsmasq) or expires (udhcpd) the lease it recorded.
+    expect(
+      await waitUntil(
+        async () => (await server.leases()).every((l) => l.mac !== pair.localMac || l.expiresIn <= 0),
+        10_000,
+      ),
+    ).toBe(true);
   });
 });
 

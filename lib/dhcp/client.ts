@@ -22,6 +22,7 @@ import {
   encodeDhcpMessage,
 } from './message.js';
 import type { DhcpMessageType, DhcpOptions } from './options.js';
+import { abortError, backoff, DEFAULT_PARAMETERS, delay } from './retransmit.js';
 
 /**
  * Options of {@link requestLease}.
@@ -73,18 +74,9 @@ const REQUEST_KEYS = [
   'signal',
 ];
 
-/** udhcpc's default request list: subnet, router, DNS, host name, domain, broadcast, NTP, lease, T1, T2. */
-const DEFAULT_PARAMETERS = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59];
 /** packet(7) tp_status: the checksum is left to the device (CHECKSUM_PARTIAL), or the device checked it. */
 const TP_STATUS_CSUMNOTREADY = 0x8;
 const TP_STATUS_CSUM_VALID = 0x80;
-
-function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
-    name: 'AbortError',
-    code: 'ABORT_ERR',
-  });
-}
 
 function checkLeaseOptions(
   options: RequestLeaseOptions,
@@ -157,32 +149,6 @@ function waitForReply(
     socket.on('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** Resolves after `ms`; rejects with an AbortError on `signal`. */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** RFC 2131 §4.1: 4 s, 8 s, … up to 64 s, each randomised by ±1 s (or a quarter of a shorter wait). */
-function backoff(first: number, attempt: number): number {
-  const base = Math.min(first * 2 ** attempt, 64_000);
-  const jitter = Math.min(1000, Math.floor(base / 4));
-  return base + randomInt(-jitter, jitter + 1);
 }
 
 /**

@@ -17,3 +17,4 @@ export {
   encodeDhcpMessage,
 } from './message.js';
 export { DHCP_MESSAGE_TYPES, type DhcpMessageType, type DhcpOptions } from './options.js';
+export { type RenewLeaseOptions, releaseLease, renewLease } from './renew.js';

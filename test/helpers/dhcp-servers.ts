@@ -151,7 +151,9 @@ export async function startUdhcpd(pair: PeerNetns, leaseTime = 600): Promise<Dhc
         .map((line) => {
           const [mac, address, ...rest] = line.trim().split(/\s+/) as [string, string, ...string[]];
           const expires = rest.pop() as string;
-          const [h, m, s] = expires.split(':').map(Number) as [number, number, number];
+          // An expired (or released) lease says so instead of a time.
+          const [h, m, s] =
+            expires === 'expired' ? [0, 0, 0] : (expires.split(':').map(Number) as [number, number, number]);
           const days = /(\d+) days?,/.exec(line)?.[1];
           return {
             mac,
