@@ -30,7 +30,7 @@ function show(datagram: SniffedDatagram): string {
 
 function openSniffer(port: number): UdpSniffer {
   try {
-    return UdpSniffer.open({
+    return UdpSniffer.create({
       port,
       ...(values.interface ? { interface: values.interface } : {}),
       holdPort: values['hold-port'] as boolean,

@@ -33,7 +33,7 @@ const socket = UdpLiteSocket.create({
   receiveCoverage: optional(values['receive-coverage']),
 });
 // connect(): send() needs no address, and only the server's datagrams are received.
-await socket.connect(port, address);
+socket.connect(port, address);
 const replies = socket.messages();
 const timeoutMs = Number(values.timeout);
 let lost = 0;

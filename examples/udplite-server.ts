@@ -35,7 +35,7 @@ const socket = UdpLiteSocket.create({
   receiveCoverage: optional(values['receive-coverage']),
   coalesceMs: optional(values['coalesce-ms']),
 });
-await socket.bind(Number(values.port), address);
+socket.bind(Number(values.port), address);
 const bound = socket.address();
 const receive = socket.receiveCoverage === undefined ? 'any' : `>= ${socket.receiveCoverage} bytes`;
 console.log(

@@ -33,7 +33,7 @@ try {
 }
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
-console.error(`unix-receive: listening on ${socket.address}`);
+console.error(`unix-receive: listening on ${socket.address()}`);
 
 // Printable text as is (one trailing newline dropped), anything else as hex.
 const show = (data: Buffer) => {

@@ -6,6 +6,11 @@ import { addon } from './core/addon.js';
 // The argument errors live with the validators (addon-free); re-exported for existing imports.
 export { invalidArgType, invalidArgValue, outOfRange } from './core/validate.js';
 
+/** remoteAddress() of a socket that is not connected, as node:dgram says it. */
+export function notConnected(): Error {
+  return Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
+}
+
 /** Use of a socket after close(). */
 export function socketClosed(what = 'Socket'): Error {
   return Object.assign(new Error(`${what} is closed`), { code: 'ERR_SOCKET_CLOSED' });

@@ -83,8 +83,6 @@ export interface NativePacket {
   ): void;
   /** Flags packets of the blocks already filled (plus `extraBlocks`) as stale; returns the count. */
   markStale(handle: NativeSocketHandle, extraBlocks: number): number;
-  /** Unmaps the ring (after close). */
-  release(handle: NativeSocketHandle): void;
   info(handle: NativeSocketHandle): { kind: 'ring' | 'recvmmsg'; malformedBlocks: number } | null;
   readonly pageSize: number;
 }

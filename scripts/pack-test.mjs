@@ -293,7 +293,7 @@ async function runChecks(rawsock, how) {
       const dgram = await import('node:dgram');
       // packet(7) on lo: every frame, as a tcpdump on lo would see it; the marker finds ours.
       const marker = `rawsock packet check ${process.pid} ${Date.now()}`;
-      const socket = PacketSocket.open({ interface: 'lo' });
+      const socket = PacketSocket.create({ interface: 'lo' });
       const udp = dgram.createSocket('udp4');
       try {
         const received = new Promise((resolve) => {

@@ -84,8 +84,6 @@ class PacketReader : public Reader {
   // Flags what was captured under the old filter so JS re-checks it with the new one; returns
   // how many ring blocks that covers (0 for the recvmmsg reader, which drains instead).
   virtual unsigned MarkStale(unsigned extra_blocks) = 0;
-  // Gives memory back before the object is collected (the socket was closed).
-  virtual void Release() {}
   virtual const char* Kind() const = 0;
   double malformed_blocks = 0;
 };
@@ -101,12 +99,10 @@ class RingReader : public PacketReader {
         snaplen_(snaplen),
         batch_blocks_(batch_blocks),
         reuse_(reuse) {}
-  ~RingReader() override { Release(); }
-
-  void Release() override {
-    if (map_ == nullptr) return;
-    munmap(map_, block_size_ * block_count_);
-    map_ = nullptr;
+  // The ring goes with its reader: SocketHandle::CloseNow() drops the reader when the socket
+  // closes (after the current callback, if JS closed it from one), not when the GC collects it.
+  ~RingReader() override {
+    if (map_ != nullptr) munmap(map_, block_size_ * block_count_);
   }
 
   const char* Kind() const override { return "ring"; }
@@ -447,14 +443,6 @@ Napi::Value MarkStale(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), reader == nullptr ? 0 : reader->MarkStale(extra));
 }
 
-// releasePacketReader(handle): unmaps the ring once the socket is closed. Safe from within a
-// receive callback: the ring reader hands blocks back before it calls JS and checks afterwards.
-Napi::Value Release(const Napi::CallbackInfo& info) {
-  PacketReader* reader = PacketReaderOf(info);
-  if (reader != nullptr) reader->Release();
-  return info.Env().Undefined();
-}
-
 // packetReaderInfo(handle) -> { kind: 'ring' | 'recvmmsg', malformedBlocks } or null.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   PacketReader* reader = PacketReaderOf(info);
@@ -472,7 +460,6 @@ void InitPacketRing(Napi::Env env, Napi::Object exports) {
   packet.Set("attachRing", Napi::Function::New(env, AttachRing, "attachRing"));
   packet.Set("attachPacketReader", Napi::Function::New(env, AttachPacketReader, "attachPacketReader"));
   packet.Set("markStale", Napi::Function::New(env, MarkStale, "markStale"));
-  packet.Set("release", Napi::Function::New(env, Release, "release"));
   packet.Set("info", Napi::Function::New(env, Info, "info"));
   packet.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   exports.Set("packet", packet);

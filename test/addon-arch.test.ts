@@ -43,7 +43,7 @@ describe(`the addon on ${process.arch}`, () => {
   it('receives UDP-Lite datagrams from a Python peer', async () => {
     const socket = UdpLiteSocket.create({ family: 4 });
     try {
-      await socket.bind(0, '127.0.0.1');
+      socket.bind(0, '127.0.0.1');
       const received = new Promise<{ data: Buffer }>((resolve) => socket.once('message', resolve));
       const peer = await run('python3', [
         '-c',
@@ -66,7 +66,7 @@ describe(`the addon on ${process.arch}`, () => {
       await sender.send('hello', name);
       const message = await received;
       expect(message.data.toString()).toBe('hello');
-      expect(message.sender).toBe(sender.address);
+      expect(message.sender).toBe(sender.address());
     } finally {
       receiver.close();
       sender.close();

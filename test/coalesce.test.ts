@@ -17,9 +17,9 @@ const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../li
 /** A bound receiver with `coalesceMs`, and a connected sender in this process. */
 async function open(coalesceMs: number) {
   const rx = UdpLiteSocket.create({ family: 4, coalesceMs, receiveBufferSize: 4 << 20 });
-  await rx.bind(0, '127.0.0.1');
+  rx.bind(0, '127.0.0.1');
   const tx = UdpLiteSocket.create({ family: 4 });
-  await tx.connect(rx.address().port, '127.0.0.1');
+  tx.connect(rx.address().port, '127.0.0.1');
   return { rx, send: (data: string) => tx.send(data), close: () => closeBoth(rx, tx) };
 }
 
@@ -138,9 +138,9 @@ describe('UDP-Lite coalesceMs', () => {
       const { UdpLiteSocket } = await import(${JSON.stringify(`${lib}/udplite/index.ts`)});
       const { performance } = await import('node:perf_hooks');
       const rx = UdpLiteSocket.create({ family: 4, coalesceMs: 1000 });
-      await rx.bind(0, '127.0.0.1');
+      rx.bind(0, '127.0.0.1');
       const tx = UdpLiteSocket.create({ family: 4 });
-      await tx.connect(rx.address().port, '127.0.0.1');
+      tx.connect(rx.address().port, '127.0.0.1');
       let endedAt = 0;
       process.on('exit', () => console.log('exit after', Math.round(performance.now() - endedAt), 'ms'));
       rx.on('message', () => { tx.close(); ${end}; endedAt = performance.now(); });

@@ -112,7 +112,7 @@ describe('received UDP checksums', () => {
   async function repliesDuring(start: (pair: PeerNetns) => Promise<DhcpServer>, broadcastFlag = false) {
     const pair = await link();
     await start(pair);
-    const capture = PacketSocket.open({
+    const capture = PacketSocket.create({
       mode: 'cooked',
       protocol: 'ipv4',
       interface: pair.local,

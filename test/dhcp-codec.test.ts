@@ -183,7 +183,7 @@ describe('a real DHCPDISCOVER', () => {
   });
 
   it('decodes what busybox udhcpc sends', async () => {
-    const socket = PacketSocket.open({
+    const socket = PacketSocket.create({
       mode: 'cooked',
       protocol: 'ipv4',
       interface: pair.local,

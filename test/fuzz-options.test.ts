@@ -1,4 +1,4 @@
-// Property tests (fast-check) of every option parser with random values: PacketSocket.open,
+// Property tests (fast-check) of every option parser with random values: PacketSocket.create,
 // UdpLiteSocket.create, UnixDatagramSocket.create/bind, getsockopt/setsockopt, setCongestion.
 // Each either succeeds or throws a documented error: TypeError/RangeError with a Node ERR_* code,
 // or a system error with `code`, `errno` and `syscall` (ENODEV for an interface that is not there,
@@ -80,7 +80,7 @@ const ring = fc.oneof(
 );
 
 describe('option parsers accept or throw documented errors only', () => {
-  it('PacketSocket.open', () => {
+  it('PacketSocket.create', () => {
     const options = optionsOf({
       mode: fc.constantFrom('raw', 'cooked', 'RAW', ''),
       protocol: fc.oneof(fc.constantFrom('all', 'ip', 'ipv6', 'arp', 'nope'), fc.integer({ min: -1, max: 0x10000 })),
@@ -103,7 +103,7 @@ describe('option parsers accept or throw documented errors only', () => {
       fc.property(
         fc.oneof({ weight: 9, arbitrary: options }, { weight: 1, arbitrary: fc.constant({ interface: 'lo' }) }),
         (o) => {
-          seen.add(outcome(() => closeIt(PacketSocket.open(o as never))));
+          seen.add(outcome(() => closeIt(PacketSocket.create(o as never))));
         },
       ),
       runs,
@@ -141,7 +141,7 @@ describe('option parsers accept or throw documented errors only', () => {
     const options = optionsOf({
       passCredentials: fc.boolean(),
       autobind: fc.boolean(),
-      maxMessageSize: fc.integer({ min: -1, max: 1 << 17 }),
+      maxDatagramSize: fc.integer({ min: -1, max: 1 << 17 }),
       batchSize: fc.integer({ min: -1, max: 2000 }),
       sendBufferSize: fc.integer({ min: -1, max: 1 << 20 }),
     });

@@ -98,10 +98,10 @@ const kinds: Kind[] = [
   },
   {
     name: 'PacketSocket',
-    open: () => PacketSocket.open({ interface: 'lo', ring: false }),
+    open: () => PacketSocket.create({ interface: 'lo', ring: false }),
     async receiving() {
       const port = await freeUdpPort();
-      const socket = PacketSocket.open({ interface: 'lo', protocol: 'ipv4', ignoreOutgoing: true });
+      const socket = PacketSocket.create({ interface: 'lo', protocol: 'ipv4', ignoreOutgoing: true });
       return { socket, poke: () => udpTo(port) };
     },
     afterClose: [
@@ -118,7 +118,7 @@ const kinds: Kind[] = [
     open: () => UdpLiteSocket.create({ family: 4 }),
     async receiving() {
       const socket = UdpLiteSocket.create({ family: 4 });
-      await socket.bind(0, '127.0.0.1');
+      socket.bind(0, '127.0.0.1');
       const sender = UdpLiteSocket.create({ family: 4 });
       return {
         socket,
@@ -355,10 +355,10 @@ describe('process and worker exits with sockets open', () => {
     import { UdpLiteSocket } from ${JSON.stringify(path.resolve(here, '../lib/udplite/index.ts'))};
     import { UnixDatagramSocket } from ${JSON.stringify(path.resolve(here, '../lib/unix/index.ts'))};
     import { native, constants } from ${JSON.stringify(path.resolve(here, '../lib/native.ts'))};
-    const packet = PacketSocket.open({ interface: 'lo' });
-    const recvmmsg = PacketSocket.open({ interface: 'lo', ring: false });
+    const packet = PacketSocket.create({ interface: 'lo' });
+    const recvmmsg = PacketSocket.create({ interface: 'lo', ring: false });
     const udplite = UdpLiteSocket.create({ family: 4 });
-    await udplite.bind(0, '127.0.0.1');
+    udplite.bind(0, '127.0.0.1');
     const unix = UnixDatagramSocket.create().bind('@rawsock-exit-' + process.pid);
     const handle = new native.SocketHandle(constants.AF_INET, constants.SOCK_DGRAM, 0);
     handle.onMessages = () => true;

@@ -37,9 +37,9 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
 
   it('UDP-Lite (recvmmsg reader)', async () => {
     const rx = UdpLiteSocket.create({ family: 4, receiveBufferSize: 8 << 20 });
-    await rx.bind(0, '127.0.0.1');
+    rx.bind(0, '127.0.0.1');
     const tx = UdpLiteSocket.create({ family: 4 });
-    await tx.connect(rx.address().port, '127.0.0.1');
+    tx.connect(rx.address().port, '127.0.0.1');
     const received = drain(rx.messages({ highWaterMark, signal: signal() }));
     await sendAll((data) => tx.send(data));
     expect(await received).toBe(total);
@@ -63,7 +63,7 @@ describe.each([1, 8, 64])('a loop with highWaterMark %i gets every datagram', (h
     holder.bind(0, '127.0.0.1');
     await once(holder, 'listening');
     const port = holder.address().port;
-    const rx = PacketSocket.open({
+    const rx = PacketSocket.create({
       interface: 'lo',
       filter: compile(`udp dst port ${port}`),
       ignoreOutgoing: true,

@@ -26,7 +26,7 @@ afterEach(() => {
 
 /** A packet socket on lo capturing `filter` (ring as above), closed after the test; `options` override. */
 function capture(filter: string, options: PacketSocketOptions = {}): PacketSocket {
-  const socket = PacketSocket.open({
+  const socket = PacketSocket.create({
     interface: 'lo',
     filter: compile(filter),
     ignoreOutgoing: true,
@@ -198,7 +198,7 @@ describe('consumers that remain keep receiving', () => {
 
     const lite = UdpLiteSocket.create({ family: 4 });
     cleanup.push(() => lite.close());
-    await lite.bind(0, '127.0.0.1');
+    lite.bind(0, '127.0.0.1');
     const peer = UdpLiteSocket.create({ family: 4 });
     cleanup.push(() => peer.close());
     let firstMessages = 0;
@@ -212,7 +212,7 @@ describe('consumers that remain keep receiving', () => {
     expect(await waitUntil(() => messages >= 5)).toBe(true);
 
     const sniffed = await boundPort();
-    const sniffer = UdpSniffer.open({ port: sniffed, interface: 'lo' });
+    const sniffer = UdpSniffer.create({ port: sniffed, interface: 'lo' });
     cleanup.push(() => sniffer.close());
     let firstDatagrams = 0;
     sniffer.on('datagram', () => firstDatagrams++);
@@ -250,7 +250,7 @@ describe('loop options', () => {
     [{ signal: {} }, 'ERR_INVALID_ARG_TYPE', /signal/],
     [null, 'ERR_INVALID_ARG_TYPE', /options.*null/],
   ])('rejects %o in packets() and batches() (%s)', (options, code, message) => {
-    const socket = PacketSocket.open({ interface: 'lo', ignoreOutgoing: true });
+    const socket = PacketSocket.create({ interface: 'lo', ignoreOutgoing: true });
     cleanup.push(() => socket.close());
     for (const open of [() => socket.packets(options as never), () => socket.batches(options as never)]) {
       expect(open).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));

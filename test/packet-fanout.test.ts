@@ -60,7 +60,7 @@ describe('fanout', () => {
       fanout: { group, mode },
     };
     const workers = [await startWorker(options), await startWorker(options)];
-    const local = PacketSocket.open(options);
+    const local = PacketSocket.create(options);
     expect(local.fanoutGroup).toBe(group);
     const localPayloads: string[] = [];
     local.on('packet', (p) => localPayloads.push(p.decode().payload.toString()));
@@ -124,8 +124,8 @@ describe('fanout', () => {
     ['another device', { fanout: { group: 0 } }],
   ])('members must match the group: %s is refused with EINVAL', (_what, options) => {
     const group = (process.pid + 99) % 0xffff;
-    const first = PacketSocket.open({ interface: 'lo', fanout: { group, mode: 'hash' } });
-    const join = () => PacketSocket.open({ ...options, fanout: { ...options.fanout, group } });
+    const first = PacketSocket.create({ interface: 'lo', fanout: { group, mode: 'hash' } });
+    const join = () => PacketSocket.create({ ...options, fanout: { ...options.fanout, group } });
     expect(join).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'setsockopt' }));
     first.close();
   });

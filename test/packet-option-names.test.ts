@@ -1,4 +1,4 @@
-// Names given to PacketSocket.open are looked up as own properties only: 'constructor',
+// Names given to PacketSocket.create are looked up as own properties only: 'constructor',
 // 'toString' or '__proto__' are unknown names, not members of Object.prototype. Interface names
 // are checked in JS before any socket exists: a NUL byte would otherwise cut the name short in C.
 import { readFileSync } from 'node:fs';
@@ -10,12 +10,12 @@ import { UdpSniffer } from '../lib/sniffer/udp-sniffer.js';
 
 const packetSockets = () => readFileSync('/proc/net/packet', 'utf8').trim().split('\n').length;
 
-/** The error PacketSocket.open throws; a socket that opens anyway is closed and fails the test. */
+/** The error PacketSocket.create throws; a socket that opens anyway is closed and fails the test. */
 function openError(options: unknown): NodeJS.ErrnoException {
   const before = packetSockets();
   let socket: PacketSocket | undefined;
   try {
-    socket = PacketSocket.open(options as PacketSocketOptions);
+    socket = PacketSocket.create(options as PacketSocketOptions);
   } catch (error) {
     // Refused before any socket was created: nothing is left open in the kernel.
     expect(packetSockets()).toBeLessThanOrEqual(before);
@@ -23,7 +23,7 @@ function openError(options: unknown): NodeJS.ErrnoException {
   }
   const joined = socket.interfaceName;
   socket.close();
-  throw new Error(`PacketSocket.open(${JSON.stringify(options)}) opened a socket (interfaceName ${joined})`);
+  throw new Error(`PacketSocket.create(${JSON.stringify(options)}) opened a socket (interfaceName ${joined})`);
 }
 
 const inherited = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
@@ -46,7 +46,7 @@ describe('fanout.mode: only the documented modes', () => {
 
   it('still accepts the documented modes', () => {
     for (const mode of ['hash', 'load-balance', 'cpu', 'rollover', 'random', 'queue'] as const) {
-      PacketSocket.open({ interface: 'lo', ring: false, fanout: { group: 4244, mode } }).close();
+      PacketSocket.create({ interface: 'lo', ring: false, fanout: { group: 4244, mode } }).close();
     }
   });
 });
@@ -66,7 +66,7 @@ describe('protocol: only the names in PROTOCOLS', () => {
 
   it('still accepts the names, in any case', () => {
     for (const protocol of ['all', 'ip', 'IPv6', 'ARP', 'lldp']) {
-      PacketSocket.open({ interface: 'lo', ring: false, protocol: protocol as never }).close();
+      PacketSocket.create({ interface: 'lo', ring: false, protocol: protocol as never }).close();
     }
   });
 });
@@ -96,13 +96,13 @@ describe('interface names', () => {
     expect(() => native.ifNameToIndex('lo\0junk')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: 'interface name must not contain NUL bytes' }),
     );
-    expect(() => UdpSniffer.open({ port: 9, interface: 'lo\0junk' })).toThrow(
+    expect(() => UdpSniffer.create({ port: 9, interface: 'lo\0junk' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
   });
 
   it('still opens on lo and reports the name as given', () => {
-    const socket = PacketSocket.open({ interface: 'lo', ring: false });
+    const socket = PacketSocket.create({ interface: 'lo', ring: false });
     try {
       expect(socket.interfaceName).toBe('lo');
     } finally {

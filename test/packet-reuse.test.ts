@@ -30,7 +30,7 @@ async function send(port: number, count: number): Promise<void> {
 }
 
 function socketFor(port: number): PacketSocket {
-  const socket = PacketSocket.open({
+  const socket = PacketSocket.create({
     interface: 'lo',
     filter: compile(`udp dst port ${port}`),
     ignoreOutgoing: true,
@@ -87,7 +87,7 @@ describe('ring.reuseBatchMemory', () => {
   });
 
   it('rejects a non-boolean', () => {
-    expect(() => PacketSocket.open({ ring: { reuseBatchMemory: 'yes' as never } })).toThrow(
+    expect(() => PacketSocket.create({ ring: { reuseBatchMemory: 'yes' as never } })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
   });

@@ -89,8 +89,8 @@ const udpFrame = (destinationMac: string, sourceMac: string, port: number, text:
 
 describe('send across a veth pair', () => {
   it('a frame sent on a packet socket arrives at a UDP socket in the other namespace', async () => {
-    const raw = PacketSocket.open({ interface: ours, filter: DROP_ALL });
-    const cooked = PacketSocket.open({ interface: ours, mode: 'cooked', protocol: 'ip', filter: DROP_ALL });
+    const raw = PacketSocket.create({ interface: ours, filter: DROP_ALL });
+    const cooked = PacketSocket.create({ interface: ours, mode: 'cooked', protocol: 'ip', filter: DROP_ALL });
     expect(raw.hardwareType).toBe(1);
     expect(raw.hardwareAddress).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     peer.command('recv 5353 2 3');
@@ -119,11 +119,11 @@ const receivePaths: [string, RingOptions | false][] = [
 describe.each(receivePaths)('metadata of frames a peer sends (%s)', (_name, ring) => {
   // Receives until `arrived` says so (or 10 s), then a little longer so that a duplicate would show.
   async function receive(
-    options: Parameters<typeof PacketSocket.open>[0],
+    options: Parameters<typeof PacketSocket.create>[0],
     send: () => Promise<void>,
     arrived = (packets: Packet[]) => packets.length > 0,
   ) {
-    const socket = PacketSocket.open({ interface: ours, ring, ...options });
+    const socket = PacketSocket.create({ interface: ours, ring, ...options });
     const packets: Packet[] = [];
     socket.on('packet', (p) => packets.push(p));
     await send();
@@ -202,8 +202,8 @@ describe('promiscuous', () => {
       return Number(/promiscuity (\d+)/.exec(stdout)?.[1]);
     };
     expect(await promiscuity()).toBe(0);
-    const socket = PacketSocket.open({ interface: ours, promiscuous: true, filter: DROP_ALL });
-    const other = PacketSocket.open({ interface: ours, promiscuous: true, filter: DROP_ALL });
+    const socket = PacketSocket.create({ interface: ours, promiscuous: true, filter: DROP_ALL });
+    const other = PacketSocket.create({ interface: ours, promiscuous: true, filter: DROP_ALL });
     expect(await promiscuity()).toBe(2);
     socket.close();
     expect(await promiscuity()).toBe(1);

@@ -65,7 +65,7 @@ describe('UdpSniffer beside a bound listener', () => {
     ['IPv6 on all interfaces', 'udp6', '::1', undefined],
   ] as const)('%s: listener and sniffer each see every datagram exactly once', async (_label, type, address, iface) => {
     const { port, got } = await listener(type, address);
-    const sniffer = UdpSniffer.open({ port, ...(iface ? { interface: iface } : {}) });
+    const sniffer = UdpSniffer.create({ port, ...(iface ? { interface: iface } : {}) });
     cleanup.push(() => sniffer.close());
     const collecting = collect(sniffer, 100);
     const from = await sendAll(type, address, port, 100);
@@ -87,7 +87,7 @@ describe('UdpSniffer beside a bound listener', () => {
   it('never delivers datagrams to other ports, other addresses or other protocols', async () => {
     const { port } = await listener('udp4', '127.0.0.1');
     const other = await listener('udp4', '127.0.0.1');
-    const sniffer = UdpSniffer.open({ port, address: '127.0.0.1', interface: 'lo' });
+    const sniffer = UdpSniffer.create({ port, address: '127.0.0.1', interface: 'lo' });
     cleanup.push(() => sniffer.close());
     const seen: SniffedDatagram[] = [];
     sniffer.on('datagram', (d: SniffedDatagram) => seen.push(d));
@@ -103,7 +103,7 @@ describe('UdpSniffer beside a bound listener', () => {
 
   it('reports payloads cut by the snap length as truncated', async () => {
     const { port } = await listener('udp4', '127.0.0.1');
-    const sniffer = UdpSniffer.open({ port, interface: 'lo', snapLength: 20 + 8 + 4 });
+    const sniffer = UdpSniffer.create({ port, interface: 'lo', snapLength: 20 + 8 + 4 });
     cleanup.push(() => sniffer.close());
     const collecting = collect(sniffer, 1);
     await sendAll('udp4', '127.0.0.1', port, 1, 'a longer payload');
@@ -119,7 +119,7 @@ describe('UdpSniffer without a listener', () => {
     const port = probe.port;
     probe.socket.close();
     cleanup.pop();
-    const sniffer = UdpSniffer.open({ port, interface: 'lo', holdPort: true });
+    const sniffer = UdpSniffer.create({ port, interface: 'lo', holdPort: true });
     cleanup.push(() => sniffer.close());
     expect(sniffer.holdingPort).toBe(true);
     const collecting = collect(sniffer, 20);
@@ -145,7 +145,7 @@ describe('UdpSniffer without a listener', () => {
 
   it('does not hold a port that another socket has', async () => {
     const { port } = await listener('udp4', '0.0.0.0');
-    const sniffer = UdpSniffer.open({ port, interface: 'lo', holdPort: true });
+    const sniffer = UdpSniffer.create({ port, interface: 'lo', holdPort: true });
     cleanup.push(() => sniffer.close());
     expect(sniffer.holdingPort).toBe(false);
   });
@@ -154,7 +154,7 @@ describe('UdpSniffer without a listener', () => {
 describe('UdpSniffer loops and errors', () => {
   it('a for await loop ends on close and on abort', async () => {
     const { port } = await listener('udp4', '127.0.0.1');
-    const sniffer = UdpSniffer.open({ port, interface: 'lo' });
+    const sniffer = UdpSniffer.create({ port, interface: 'lo' });
     const controller = new AbortController();
     const aborted = (async () => {
       for await (const _ of sniffer.datagrams({ signal: controller.signal })) {
@@ -185,6 +185,6 @@ describe('UdpSniffer loops and errors', () => {
     [{ port: 53, interface: 'nosuch0' }, 'ENODEV'],
     [null, 'ERR_INVALID_ARG_TYPE'],
   ])('rejects %j with %s', (options, code) => {
-    expect(() => UdpSniffer.open(options as never)).toThrow(expect.objectContaining({ code }));
+    expect(() => UdpSniffer.create(options as never)).toThrow(expect.objectContaining({ code }));
   });
 });

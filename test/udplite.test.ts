@@ -53,9 +53,9 @@ async function receivedBefore(socket: UdpLiteSocket, marker: string, timeoutMs =
 
 async function boundPair(family: 4 | 6, receiver: Partial<UdpLiteSocketOptions> = {}) {
   const server = UdpLiteSocket.create({ family, ...receiver });
-  await server.bind(0, LOOPBACK[family]);
+  server.bind(0, LOOPBACK[family]);
   const client = UdpLiteSocket.create({ family });
-  await client.bind(0, LOOPBACK[family]);
+  client.bind(0, LOOPBACK[family]);
   return { server, client, port: server.address().port };
 }
 
@@ -198,13 +198,17 @@ if (!udpLiteSupported()) {
 
       it('connect() sets the default peer; disconnect() forgets it', async () => {
         const { server, client, port } = await boundPair(family);
-        await client.connect(port, LOOPBACK[family]);
+        const connected = once(client, 'connect');
+        expect(client.connect(port, LOOPBACK[family])).toBe(client);
+        await connected;
         expect(client.remoteAddress()).toEqual({ address: LOOPBACK[family], family: `IPv${family}`, port });
         const received = once(server, 'message') as Promise<[UdpLiteMessage]>;
         expect(client.trySend('connected')).toBe(true);
         expect((await received)[0].data.toString()).toBe('connected');
-        client.disconnect();
-        expect(() => client.remoteAddress()).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+        expect(client.disconnect()).toBe(client);
+        expect(() => client.remoteAddress()).toThrow(
+          expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED', message: 'Not connected' }),
+        );
         await expect(client.send('nowhere')).rejects.toMatchObject({ code: 'EDESTADDRREQ', syscall: 'sendmsg' });
         server.close();
         client.close();
@@ -462,7 +466,7 @@ if (!udpLiteSupported()) {
         const lines = createInterface({ input: peer.stdout })[Symbol.asyncIterator]();
         const { port: peerPort } = JSON.parse((await lines.next()).value);
         const socket = UdpLiteSocket.create({ family });
-        await socket.bind(0, LOOPBACK[family]);
+        socket.bind(0, LOOPBACK[family]);
         const echo = once(socket, 'message') as Promise<[UdpLiteMessage]>;
         socket.sendCoverage = 9; // below the peer's minimum: its kernel drops this one
         await socket.send('too little coverage', peerPort, LOOPBACK[family]);
@@ -498,19 +502,22 @@ if (!udpLiteSupported()) {
           message: 'EMSGSIZE: message too long, sendmsg',
         });
         // Nobody listens on port 9: the ICMP port unreachable fails the next send on a connected socket.
-        await socket.connect(9);
+        socket.connect(9);
         await socket.send('first');
         await new Promise((resolve) => setTimeout(resolve, 20));
         await expect(socket.send('second')).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'sendmsg' });
         const { server, port } = await boundPair(4);
         const other = UdpLiteSocket.create({ family: 4 });
-        await expect(other.bind(port, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' });
+        // bind() is synchronous (docs/sockets.md): the kernel's refusal throws.
+        expect(() => other.bind(port, '127.0.0.1')).toThrow(
+          expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind' }),
+        );
         for (const s of [socket, server, other]) s.close();
       });
 
       it("the receive path's errors arrive as 'error' events and receiving goes on (ECONNREFUSED)", async () => {
         const { server, client, port } = await boundPair(4);
-        await client.connect(9); // nobody listens there
+        client.connect(9); // nobody listens there
         const messages: string[] = [];
         client.on('message', (m: UdpLiteMessage) => messages.push(m.data.toString()));
         const failed = once(client, 'error') as Promise<[NodeJS.ErrnoException]>;
@@ -518,7 +525,7 @@ if (!udpLiteSupported()) {
         const [error] = await failed;
         expect(error).toMatchObject({ code: 'ECONNREFUSED', syscall: 'recvmsg', message: expect.any(String) });
         // The socket still receives after the error.
-        await client.connect(port);
+        client.connect(port);
         const arrived = once(client, 'message');
         await server.send('still here', client.address().port);
         await arrived;
@@ -530,7 +537,7 @@ if (!udpLiteSupported()) {
       it("bind() emits 'listening' once bound", async () => {
         const socket = UdpLiteSocket.create({ family: 6 });
         const listening = once(socket, 'listening');
-        await socket.bind();
+        socket.bind();
         await listening;
         expect(socket.address()).toMatchObject({ address: '::', family: 'IPv6', port: expect.any(Number) });
         expect(socket.address().port).toBeGreaterThan(0);

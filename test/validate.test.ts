@@ -124,10 +124,10 @@ describe('every socket refuses an unknown option before any system call', () => 
   const creators: [string, () => unknown][] = [
     ['UdpLiteSocket', () => UdpLiteSocket.create({ family: 4, recieveBufferSize: 1 } as never)],
     ['UnixDatagramSocket', () => UnixDatagramSocket.create({ recieveBufferSize: 1 } as never)],
-    ['PacketSocket', () => PacketSocket.open({ iface: 'lo' } as never)],
-    ['UdpSniffer', () => UdpSniffer.open({ port: 5, iface: 'lo' } as never)],
-    ['PacketSocket ring', () => PacketSocket.open({ ring: { blocks: 4 } } as never)],
-    ['PacketSocket fanout', () => PacketSocket.open({ fanout: { group: 1, modes: 'hash' } } as never)],
+    ['PacketSocket', () => PacketSocket.create({ iface: 'lo' } as never)],
+    ['UdpSniffer', () => UdpSniffer.create({ port: 5, iface: 'lo' } as never)],
+    ['PacketSocket ring', () => PacketSocket.create({ ring: { blocks: 4 } } as never)],
+    ['PacketSocket fanout', () => PacketSocket.create({ fanout: { group: 1, modes: 'hash' } } as never)],
   ];
   it.each(creators)('%s', (_name, create) => {
     const before = openFds();

@@ -12,7 +12,7 @@ import { PacketSocket } from '../../lib/packet/index.js';
 
 const [iface = 'lo', filterFile, api = 'batch', path = 'ring'] = process.argv.slice(2);
 const filter = filterFile ? parseTcpdump(readFileSync(filterFile, 'utf8')) : undefined;
-const socket = PacketSocket.open({
+const socket = PacketSocket.create({
   interface: iface,
   ...(filter ? { filter } : {}),
   // ring-reuse: ring.reuseBatchMemory, the 'batch' listener reads each batch before it returns.

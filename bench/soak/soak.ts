@@ -71,10 +71,10 @@ function udpLiteMib(): Record<string, number> {
 }
 
 const receiver = UdpLiteSocket.create({ family: 4, receiveBufferSize: 8 << 20 });
-await receiver.bind(0, '127.0.0.1');
+receiver.bind(0, '127.0.0.1');
 const port = receiver.address().port;
 // udplite and dst port `port` on lo (Ethernet 14 + IPv4 without options 20): ldb [23]; ldh [36].
-const capture = PacketSocket.open({
+const capture = PacketSocket.create({
   interface: 'lo',
   ignoreOutgoing: true,
   snapLength: 64,

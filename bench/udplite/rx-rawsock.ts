@@ -13,7 +13,7 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const socket = UdpLiteSocket.create({ family: 4, receiveBufferSize, coalesceMs });
-await socket.bind(port, '127.0.0.1');
+socket.bind(port, '127.0.0.1');
 let received = 0;
 socket.on('message', () => {
   received++;

@@ -42,7 +42,7 @@ export class ArpLink {
   constructor(interfaceName: string | number) {
     // Raw mode: the Ethernet header tells who sent the frame. Outgoing copies are not wanted:
     // our own requests would look like other hosts' traffic to a probe.
-    this.socket = PacketSocket.open({
+    this.socket = PacketSocket.create({
       interface: interfaceName,
       protocol: 'arp',
       ignoreOutgoing: true,

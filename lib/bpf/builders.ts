@@ -1,5 +1,8 @@
 // Filter builders: the filters people usually write with tcpdump expressions, as composable
 // values that generate classic BPF for the framing of the socket they are attached to.
+import { checkInteger } from '../core/validate.js';
+import { ETHERTYPES } from '../decode/ethertypes.js';
+import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import {
   alu,
   type Instruction,
@@ -70,19 +73,8 @@ export const IP_PROTOCOLS = {
 /** A protocol name ipProtocol() accepts: a key of {@link IP_PROTOCOLS}. */
 export type IpProtocolName = keyof typeof IP_PROTOCOLS;
 
-/** EtherTypes used by the builders. */
-export const ETHERTYPES = {
-  /** IPv4 (ETH_P_IP). */
-  ipv4: 0x0800,
-  /** ARP (ETH_P_ARP). */
-  arp: 0x0806,
-  /** IPv6 (ETH_P_IPV6). */
-  ipv6: 0x86dd,
-  /** 802.1Q VLAN tag (ETH_P_8021Q). */
-  vlan: 0x8100,
-  /** 802.1ad service VLAN tag, QinQ (ETH_P_8021AD). */
-  qinq: 0x88a8,
-} as const;
+// The EtherTypes the builders use: rawsock's one table (lib/decode/ethertypes.ts).
+export { ETHERTYPES };
 
 /** Where things are for the code being generated. */
 interface Context {
@@ -154,16 +146,7 @@ function negate(node: Node): Node {
 }
 
 function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw Object.assign(
-      new RangeError(
-        `The value of "${name}" is out of range. It must be an integer from 0 to ${max}. Received ${value}`,
-      ),
-      {
-        code: 'ERR_OUT_OF_RANGE',
-      },
-    );
-  }
+  checkInteger(name, value, 0, max);
 }
 
 function etherTypeNode(ctx: Context, type: number): Node {
@@ -639,7 +622,7 @@ interface Item {
  */
 export function toProgram(filter: Filter, options: ProgramOptions = {}): Instruction[] {
   const framing = options.framing ?? 'ethernet';
-  const snaplen = options.snaplen ?? 262144;
+  const snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
   checkUint('snaplen', snaplen, 0xffffffff);
   let ctx: Context;
   if (framing === 'ethernet' || framing === 'loopback')

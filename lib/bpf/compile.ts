@@ -1,5 +1,6 @@
 // pcap-filter(7) expressions ("tcp port 80 and not host 10.0.0.1") compiled by libpcap itself.
 import { addon } from '../core/addon.js';
+import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { fromBytes, type Instruction } from './instruction.js';
 
 /** Link-layer types (DLT_*, pcap-linktype(7)) by the names compile() accepts. */
@@ -100,7 +101,7 @@ export function compile(expression: string, options: CompileOptions = {}): Instr
   if (dlt === undefined || !Number.isInteger(dlt) || dlt < 0 || dlt > 0x7fffffff) {
     throw Object.assign(new TypeError(`Unknown link type: ${String(linkType)}`), { code: 'ERR_INVALID_ARG_VALUE' });
   }
-  const snaplen = options.snaplen ?? 262144;
+  const snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
   if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) {
     throw Object.assign(
       new RangeError(

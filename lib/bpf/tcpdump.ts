@@ -54,7 +54,7 @@ function toInstruction(m: RegExpExecArray, line: number): Instruction {
  * @example
  * // execFileSync('tcpdump', ['-ddd', 'udp port 53'], { encoding: 'utf8' }) gives text like this:
  * const program = bpf.parseTcpdump('1\n6 0 0 262144\n');
- * PacketSocket.open({ interface: 'eth0', filter: program });
+ * PacketSocket.create({ interface: 'eth0', filter: program });
  */
 export function parseTcpdump(text: string): Instruction[] {
   let source = text;

@@ -1,11 +1,10 @@
 // The base of rawsock's datagram sockets (UDP-Lite, Unix datagram, packet): one owned native
 // handle, receive through 'message' events and async iterators, and sends that wait for the
 // kernel instead of dropping.
-import { EventEmitter } from 'node:events';
 import { invalidArgType, socketClosed } from '../errors.js';
 import { type NativeSocketHandle, native, type ReceiveOptions } from '../native.js';
 import { messageCount } from './batch-layout.js';
-import { ensureHook } from './listener-hooks.js';
+import { ListenerAwareEmitter } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 
@@ -35,7 +34,7 @@ export function toBytes(data: unknown, name = 'data'): Uint8Array {
  *
  * Events: 'message' (each received item), 'error', 'close'.
  */
-export abstract class DatagramSocket<Message> extends EventEmitter {
+export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   readonly #handle: NativeSocketHandle;
   readonly #receiver: Receiver<Message>;
   // A queue with O(1) shift: a burst of sends to a slow receiver can leave 100,000s waiting.
@@ -52,38 +51,23 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     this.#handle.onMessages = (data, meta) => this.receiveBatch(data, meta);
     this.#handle.onWritable = () => this.#flushSends();
     this.#handle.onError = (error) => this.#onError(error);
-    this.#watchListeners();
   }
 
   // Reading starts with the first reading listener or loop, so nothing is read (and lost) before
   // anyone listens: until then datagrams wait in the kernel's queue.
-  readonly #onNewListener = (event: string | symbol): void => {
+  protected override listenerAdded(event: string | symbol): void {
     if (this.readsEvent(event)) queueMicrotask(() => this.#startOrResume());
-  };
-  readonly #onRemoveListener = (event: string | symbol): void => {
-    if (this.readsEvent(event)) this.#pauseIfIdle();
-  };
+  }
 
-  #watchListeners(): void {
-    ensureHook(this, 'newListener', this.#onNewListener);
-    ensureHook(this, 'removeListener', this.#onRemoveListener);
+  // removeAllListeners() included: reading pauses when nobody is left to read, and starts again
+  // with the next listener.
+  protected override listenerRemoved(event: string | symbol | undefined): void {
+    if (event === undefined || this.readsEvent(event)) this.#pauseIfIdle();
   }
 
   /** Whether listeners of `event` consume received data (default: 'message'). */
   protected readsEvent(event: string | symbol): boolean {
     return event === 'message';
-  }
-
-  /**
-   * EventEmitter's removeAllListeners(), keeping the socket's own bookkeeping: reading pauses when
-   * nobody is left to read, and starts again with the next listener.
-   */
-  override removeAllListeners(event?: string | symbol): this {
-    if (event === undefined) super.removeAllListeners();
-    else super.removeAllListeners(event);
-    this.#watchListeners();
-    this.#pauseIfIdle();
-    return this;
   }
 
   /** The descriptor, for socket options; -1 after close(). */
@@ -94,6 +78,11 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
   /** True once close() was called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Throws ERR_SOCKET_CLOSED after close(). */
+  protected checkOpen(): void {
+    if (this.#closed) throw socketClosed();
   }
 
   /** The native handle, or ERR_SOCKET_CLOSED after close(). */

@@ -3,15 +3,11 @@
  * headers, UDP and UDP-Lite datagrams with correct checksums. They validate their input and throw
  * TypeError / RangeError on values the wire format cannot carry.
  */
+
+import { checkInteger } from '../core/validate.js';
 import { addressBytes, type IPAddressInput, parseMac } from './address.js';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, internetChecksum, transportChecksum } from './checksum.js';
 import { ETHERTYPE_VLAN } from './ethernet.js';
-
-function checkInteger(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${value}`);
-  }
-}
 
 function macBytes(address: string | Uint8Array): Uint8Array {
   if (typeof address === 'string') return parseMac(address);

@@ -7,20 +7,21 @@
  * part of what Linux packet sockets or pcap files hold.
  */
 import { formatMac } from './address.js';
+import { ETHERTYPES } from './ethertypes.js';
 import { asBuffer, type Decoded, fail } from './result.js';
 
 /** EtherType of IPv4 (ETH_P_IP). */
-export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV4 = ETHERTYPES.ipv4;
 /** EtherType of ARP (ETH_P_ARP). */
-export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_ARP = ETHERTYPES.arp;
 /** TPID of an 802.1Q VLAN tag (ETH_P_8021Q). */
-export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_VLAN = ETHERTYPES.vlan;
 /** EtherType of IPv6 (ETH_P_IPV6). */
-export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_IPV6 = ETHERTYPES.ipv6;
 /** TPID of an 802.1ad service tag, the outer tag of QinQ (ETH_P_8021AD). */
-export const ETHERTYPE_QINQ = 0x88a8;
+export const ETHERTYPE_QINQ = ETHERTYPES.qinq;
 /** TPID some older switches used for QinQ outer tags before 802.1ad (ETH_P_QINQ1). */
-export const ETHERTYPE_QINQ_OLD = 0x9100;
+export const ETHERTYPE_QINQ_OLD = ETHERTYPES.qinqOld;
 
 /** Most tags `decodeEthernet` follows before calling the frame malformed (Linux allows 8 levels). */
 export const MAX_VLAN_TAGS = 8;

@@ -170,7 +170,7 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
   const { attempts, retransmitMs, declineWaitMs } = checkLeaseOptions(options);
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
-  const socket = PacketSocket.open({
+  const socket = PacketSocket.create({
     mode: 'cooked',
     protocol: 'ipv4',
     interface: options.interface,

@@ -1,6 +1,7 @@
 // inet_diag (<linux/inet_diag.h>): the request for a dump of TCP, UDP or UDP-Lite sockets of one
 // address family, and the parser for each answer. Pure functions over bytes.
 import { formatIPv4, formatIPv6 } from '../decode/address.js';
+import { constants } from '../native.js';
 import {
   attributeMap,
   attributeString,
@@ -14,11 +15,8 @@ import {
 } from './netlink.js';
 import { SOCK_DIAG_BY_FAMILY } from './packet-diag.js';
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_UDPLITE = 136;
+// The socket-API numbers from the addon's constants (the system headers), not literals.
+export const { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } = constants as Record<string, number>;
 
 /** Attribute types of an answer; extension bit (1 << (type - 1)) asks for the first eight. */
 export const INET_DIAG_MEMINFO = 1;

@@ -1,4 +1,6 @@
-// Names for the numbers the kernel reports, spelled the way iproute2's ss prints them.
+// Names for the numbers the kernel reports, spelled the way iproute2's ss prints them. These are
+// ss's spellings of every EtherType it knows, not rawsock's names (lib/decode/ethertypes.ts).
+import { ETHERTYPES } from '../decode/ethertypes.js';
 
 /**
  * EtherType names as ss prints a packet socket's protocol (iproute2 lib/ll_proto.c, values from
@@ -64,7 +66,7 @@ const BY_VALUE = new Map<number, string>();
 for (const [value, name] of ETHERTYPE_NAMES) if (!BY_VALUE.has(value)) BY_VALUE.set(value, name);
 
 /** ETH_P_ALL (<linux/if_ether.h>): every protocol. */
-export const ETH_P_ALL = 0x0003;
+export const ETH_P_ALL = ETHERTYPES.all;
 
 /** The name ss gives an EtherType (host byte order), or undefined when it has none. */
 export function etherTypeName(protocol: number): string | undefined {

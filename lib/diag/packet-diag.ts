@@ -1,5 +1,6 @@
 // packet_diag (<linux/packet_diag.h>): the request for a dump of every packet socket in the
 // caller's network namespace, and the parser for each answer. Pure functions over bytes.
+import { constants } from '../native.js';
 import { FANOUT_MODES, type FanoutModeName } from './names.js';
 import {
   attributeMap,
@@ -12,8 +13,8 @@ import {
   viewOf,
 } from './netlink.js';
 
-export const AF_PACKET = 17;
-export const SOCK_DIAG_BY_FAMILY = 20;
+// From the addon's constants (the system headers), not literals.
+export const { AF_PACKET, SOCK_DIAG_BY_FAMILY } = constants as Record<string, number>;
 
 /** pdiag_show bits. */
 export const PACKET_SHOW_INFO = 0x1;

@@ -6,6 +6,7 @@
 import { PACKET } from '../core/batch-layout.js';
 import type { VlanTag } from '../decode/ethernet.js';
 import { type DecodedPacket, decodePacket } from '../decode/packet.js';
+import { constants } from '../native.js';
 import type { PcapPacket } from '../pcap/writer.js';
 
 // Module constants, read once from the addon's layout: the accessors below run per packet.
@@ -63,8 +64,7 @@ export interface BatchContext {
   interfaceName(index: number): string;
 }
 
-const ARPHRD_ETHER = 1;
-const ARPHRD_LOOPBACK = 772;
+const { ARPHRD_ETHER, ARPHRD_LOOPBACK } = constants;
 
 function hex(byte: number): string {
   return byte < 16 ? `0${byte.toString(16)}` : byte.toString(16);

@@ -15,7 +15,7 @@ export type FanoutMode = 'hash' | 'load-balance' | 'cpu' | 'rollover' | 'random'
 
 /**
  * Joining a fanout group.
- * @example PacketSocket.open({ interface: 'eth0', fanout: { group: 42, mode: 'cpu', rollover: true } }) // one per worker thread
+ * @example PacketSocket.create({ interface: 'eth0', fanout: { group: 42, mode: 'cpu', rollover: true } }) // one per worker thread
  */
 export interface FanoutOptions {
   /** Group id, 0..65535, per network namespace. Every member uses the same one. */

@@ -1,4 +1,4 @@
-// Options of PacketSocket.open(), checked and resolved before any socket exists, so a mistake
+// Options of PacketSocket.create(), checked and resolved before any socket exists, so a mistake
 // fails with a clear error and nothing is ever received under half-applied settings.
 import {
   checkBoolean,
@@ -9,8 +9,10 @@ import {
   optionalBoolean,
   optionalInteger,
 } from '../core/validate.js';
+import { ETHERTYPES } from '../decode/ethertypes.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { constants, native } from '../native.js';
+import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { checkFanout, type FanoutOptions } from './fanout.js';
 import { checkProgram, type FilterProgram } from './filter.js';
 
@@ -22,24 +24,24 @@ import { checkProgram, type FilterProgram } from './filter.js';
  */
 export type PacketSocketMode = 'raw' | 'cooked';
 
-/** EtherType names accepted for `protocol`. */
+/** EtherType names accepted for `protocol` (values from rawsock's one table, ETHERTYPES). */
 export const PROTOCOLS = Object.freeze({
   /** ETH_P_ALL: every protocol, outgoing packets included. */
-  all: 0x0003,
+  all: ETHERTYPES.all,
   /** ETH_P_IP: IPv4. */
-  ip: 0x0800,
+  ip: ETHERTYPES.ipv4,
   /** ETH_P_IP: IPv4 (the same as `ip`). */
-  ipv4: 0x0800,
+  ipv4: ETHERTYPES.ipv4,
   /** ETH_P_ARP. */
-  arp: 0x0806,
+  arp: ETHERTYPES.arp,
   /** ETH_P_8021Q: frames whose 802.1Q tag is still in the frame. */
-  vlan: 0x8100,
+  vlan: ETHERTYPES.vlan,
   /** ETH_P_IPV6. */
-  ipv6: 0x86dd,
+  ipv6: ETHERTYPES.ipv6,
   /** ETH_P_8021AD: 802.1ad service-tagged frames. */
-  qinq: 0x88a8,
+  qinq: ETHERTYPES.qinq,
   /** ETH_P_LLDP: Link Layer Discovery Protocol. */
-  lldp: 0x88cc,
+  lldp: ETHERTYPES.lldp,
 });
 
 /** A protocol name the `protocol` option accepts: a key of {@link PROTOCOLS}. */
@@ -49,7 +51,7 @@ export type ProtocolName = keyof typeof PROTOCOLS;
  * TPACKET_V3 ring geometry (Documentation/networking/packet_mmap.rst). The kernel fills one
  * block at a time with variable-sized packets and hands it over when it is full or when
  * `retireTimeoutMs` has passed since it was opened; each handed-over block reaches JS as one batch.
- * @example PacketSocket.open({ interface: 'eth0', ring: { blockSize: 4 << 20, blockCount: 16, retireTimeoutMs: 2 } })
+ * @example PacketSocket.create({ interface: 'eth0', ring: { blockSize: 4 << 20, blockCount: 16, retireTimeoutMs: 2 } })
  */
 export interface RingOptions {
   /** Bytes per block, a multiple of the page size (default 1 MiB: thousands of small packets per batch). */
@@ -80,9 +82,9 @@ export interface RingOptions {
 }
 
 /**
- * Options of {@link PacketSocket.open}.
+ * Options of {@link PacketSocket.create}.
  * @example
- * PacketSocket.open({
+ * PacketSocket.create({
  *   mode: 'raw',
  *   interface: 'eth0',
  *   filter: bpf.compile('arp or icmp'),
@@ -128,8 +130,10 @@ export interface PacketSocketOptions {
    * limits) the socket falls back to recvmmsg; an explicit geometry that fails throws.
    */
   ring?: boolean | RingOptions;
-  /** SO_RCVBUF for the recvmmsg path (bytes; the kernel doubles it). */
+  /** SO_RCVBUF for the recvmmsg path (bytes; the kernel doubles it; SO_RCVBUFFORCE when allowed). */
   receiveBufferSize?: number;
+  /** SO_SNDBUF in bytes (SO_SNDBUFFORCE when allowed): how much send() may have queued. */
+  sendBufferSize?: number;
   /** Join a PACKET_FANOUT group to share the traffic with other sockets (other threads or processes). */
   fanout?: FanoutOptions;
 }
@@ -149,15 +153,16 @@ export interface ResolvedOptions {
   ring: Required<RingOptions> | null;
   ringExplicit: boolean;
   receiveBufferSize: number | null;
+  sendBufferSize: number | null;
   fanout: Required<FanoutOptions> | null;
 }
 
-export const DEFAULT_SNAPLEN = 262144;
+export { DEFAULT_SNAPLEN };
 
 /**
  * The ring geometry used when `ring` is true or absent: 8 blocks of 1 MiB, 2048-byte frames, a
  * 10 ms retire timeout, at most 4 blocks per batch.
- * @example PacketSocket.open({ ring: { ...DEFAULT_RING, blockCount: 32 } })
+ * @example PacketSocket.create({ ring: { ...DEFAULT_RING, blockCount: 32 } })
  */
 export const DEFAULT_RING: Readonly<Required<RingOptions>> = Object.freeze({
   blockSize: 1 << 20,
@@ -262,6 +267,7 @@ const OPTION_NAMES = [
   'snapLength',
   'ring',
   'receiveBufferSize',
+  'sendBufferSize',
   'fanout',
 ];
 
@@ -279,6 +285,8 @@ export function resolveOptions(value: unknown): ResolvedOptions {
   const { ring, explicit } = resolveRing(options.ring);
   const receiveBufferSize =
     options.receiveBufferSize === undefined ? null : checkBufferSize('receiveBufferSize', options.receiveBufferSize);
+  const sendBufferSize =
+    options.sendBufferSize === undefined ? null : checkBufferSize('sendBufferSize', options.sendBufferSize);
   const fanout = options.fanout === undefined ? null : checkFanout(options.fanout);
   const { index, name } = resolveInterface(options.interface);
   if (promiscuous && index === 0) {
@@ -298,6 +306,7 @@ export function resolveOptions(value: unknown): ResolvedOptions {
     ring,
     ringExplicit: explicit,
     receiveBufferSize,
+    sendBufferSize,
     fanout,
   };
 }

@@ -1,9 +1,8 @@
 // PacketSocket: an AF_PACKET socket (packet(7)) opened without a window for unfiltered packets,
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
-import { validate } from '../bpf/validate.js';
-import { run as runFilter } from '../bpf/vm.js';
-import { setBufferSize } from '../core/buffer-size.js';
+import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
+import { deprecate } from '../core/deprecate.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
@@ -19,6 +18,7 @@ import {
   readProgram,
 } from './filter.js';
 import { decodeLinkLayer, encodeLinkLayer, parseHardwareAddress } from './link-address.js';
+import { LiveFilter } from './live-filter.js';
 import {
   type PacketSocketOptions,
   type ProtocolName,
@@ -48,11 +48,7 @@ export interface PacketSendOptions {
 /** How the socket receives: the TPACKET_V3 ring, or recvmmsg(2) when the ring was off or failed. */
 export type ReceiveMode = 'ring' | 'recvmmsg';
 
-const ARPHRD_ETHER = 1;
-const ARPHRD_LOOPBACK = 772;
-const ARPHRD_NONE = 0xfffe;
-/** Ancillary loads the user-space re-check can answer from the packet's metadata. */
-const RECHECKABLE_ANCILLARY = new Set([0, 4, 8, 28, 40, 44, 48, 60]);
+const { ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE } = constants;
 
 const CAP_NET_RAW_HINT =
   'packet sockets need CAP_NET_RAW: run as root, grant the capability to node ' +
@@ -69,7 +65,7 @@ const CAP_NET_RAW_HINT =
  * Receiving is backpressured: when a `for await` loop falls behind, the socket stops reading and
  * the kernel counts what it cannot queue (`stats().dropped`); JS memory does not grow.
  * @example
- * const socket = PacketSocket.open({ interface: 'lo', filter: bpf.compile('udp port 5000'), ignoreOutgoing: true });
+ * const socket = PacketSocket.create({ interface: 'lo', filter: bpf.compile('udp port 5000'), ignoreOutgoing: true });
  * socket.on('packet', (packet) => console.log(packet.interfaceName, packet.originalLength));
  * setTimeout(() => {
  *   console.log(socket.stats());
@@ -111,11 +107,8 @@ export class PacketSocket extends DatagramSocket<Packet> {
   readonly #batches: Receiver<PacketBatch>;
   readonly #names = new Map<number, string>();
   readonly #context: BatchContext;
-  #filter: FilterProgram | null = null;
+  readonly #filter: LiveFilter;
   #filterLocked = false;
-  #recheckable = true;
-  #generation = 0;
-  #staleExpected = false;
 
   /**
    * Opens a packet socket. Every option is checked, the filter attached and the ring set up
@@ -124,9 +117,9 @@ export class PacketSocket extends DatagramSocket<Packet> {
    *
    * @throws TypeError/RangeError for bad options, ENODEV for an unknown interface, EPERM with a
    * hint when the process lacks CAP_NET_RAW.
-   * @example const socket = PacketSocket.open({ mode: 'cooked', protocol: 'ipv6', interface: 'eth0' });
+   * @example const socket = PacketSocket.create({ mode: 'cooked', protocol: 'ipv6', interface: 'eth0' });
    */
-  static open(options: PacketSocketOptions = {}): PacketSocket {
+  static create(options: PacketSocketOptions = {}): PacketSocket {
     const resolved = resolveOptions(options);
     try {
       return new PacketSocket(resolved);
@@ -136,10 +129,20 @@ export class PacketSocket extends DatagramSocket<Packet> {
     }
   }
 
+  /**
+   * The old name of {@link PacketSocket.create}, kept for one minor version.
+   * @deprecated Use PacketSocket.create() (RAWSOCK_DEP0001, docs/sockets.md).
+   */
+  static open(options: PacketSocketOptions = {}): PacketSocket {
+    deprecate('RAWSOCK_DEP0001', 'PacketSocket.open() and UdpSniffer.open() are deprecated: use create()');
+    return PacketSocket.create(options);
+  }
+
   private constructor(options: ResolvedOptions) {
     super(constants.AF_PACKET, options.type, 0, null);
     this.#native = this.handle;
     this.#native.onPackets = (data, meta, byteLength) => this.#receivePackets(data, meta, byteLength);
+    this.#filter = new LiveFilter(options.mode);
     this.mode = options.mode;
     this.protocol = options.protocol;
     this.interfaceIndex = options.interfaceIndex;
@@ -158,7 +161,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         attachProgram(fd, DROP_ALL);
       } else if (options.filter) {
         attachProgram(fd, options.filter);
-        this.#setProgram(options.filter);
+        this.#filter.set(options.filter);
       }
       // 2. Socket options.
       if (options.ignoreOutgoing && !options.fanout) {
@@ -178,6 +181,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
       }
       if (options.receiveBufferSize !== null) setBufferSize(fd, 'receive', options.receiveBufferSize);
+      if (options.sendBufferSize !== null) setBufferSize(fd, 'send', options.sendBufferSize);
       // 3. The receive path. Allocating a ring on a bound socket drops packets, so it comes first.
       if (options.ring) {
         try {
@@ -215,7 +219,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         );
         // The member's own program replaces its drop-all (none: every packet of its share).
         installProgram(fd, options.filter ?? null);
-        this.#setProgram(options.filter ?? null);
+        this.#filter.set(options.filter ?? null);
       }
       if (options.lockFilter) {
         lockProgram(fd);
@@ -279,18 +283,23 @@ export class PacketSocket extends DatagramSocket<Packet> {
   #receivePackets(data: Buffer, meta: Uint32Array, byteLength: number): boolean {
     const bytes = byteLength === data.length ? data : data.subarray(0, byteLength);
     let batch = new PacketBatch(bytes, meta, this.#context, this.#reusesMemory);
-    if (this.#staleExpected) batch = this.#recheck(batch);
+    if (this.#filter.staleExpected) {
+      const rechecked = this.#filter.recheck(batch);
+      batch = rechecked.batch;
+      this.#stats.discarded += rechecked.discarded;
+    }
     const total = batch.length;
     if (total === 0) return true;
     // A callback may replace the filter in the middle of a batch: every consumer after that gets
     // only the packets the new program passes. A packet counts as delivered when some consumer
     // got it; the first consumer gets the most, so the tally is a maximum.
-    let generation = this.#generation;
+    const filter = this.#filter;
+    let generation = filter.generation;
     /** Re-checks the packets from `from` on if the filter changed since; true when it did. */
     const refilter = (from: number): boolean => {
-      if (this.#generation === generation) return false;
-      batch = this.#refilter(batch, from);
-      generation = this.#generation;
+      if (filter.generation === generation) return false;
+      batch = filter.refilter(batch, from);
+      generation = filter.generation;
       return true;
     };
     let delivered = 0;
@@ -346,82 +355,6 @@ export class PacketSocket extends DatagramSocket<Packet> {
     }
   }
 
-  /** Drops (and counts) the stale packets the current filter rejects. */
-  #recheck(batch: PacketBatch): PacketBatch {
-    const keep: number[] = [];
-    let stale = false;
-    for (let i = 0; i < batch.length; i++) {
-      stale = batch.stale(i);
-      if (!stale) {
-        keep.push(i);
-        continue;
-      }
-      // Nobody has seen this batch yet: trimming it in place is safe.
-      const verdict = this.#verdict(batch, i);
-      if (verdict > 0) {
-        batch.trim(i, verdict);
-        keep.push(i);
-      }
-    }
-    // Blocks are handed over in order: once a batch ends with a fresh packet, the stale ones are past.
-    if (!stale) this.#staleExpected = false;
-    if (keep.length === batch.length) return batch;
-    this.#stats.discarded += batch.length - keep.length;
-    return batch.select(keep);
-  }
-
-  /**
-   * The packets of `batch` from index `from` on that the current filter passes, as a new batch
-   * (the old one may be held by a consumer that got it before the filter changed).
-   */
-  #refilter(batch: PacketBatch, from: number): PacketBatch {
-    const keep: number[] = [];
-    const lengths: number[] = [];
-    for (let i = from; i < batch.length; i++) {
-      const verdict = this.#verdict(batch, i);
-      if (verdict > 0) {
-        keep.push(i);
-        lengths.push(verdict);
-      }
-    }
-    const kept = batch.select(keep);
-    for (let j = 0; j < lengths.length; j++) kept.trim(j, lengths[j] as number);
-    return kept;
-  }
-
-  /**
-   * Runs the current filter over packet i in user space (lib/bpf vm) with the metadata the
-   * kernel reported and returns its verdict: the bytes to keep, 0 to drop. When the program
-   * needs facts the metadata lacks (mark, CPU, hash, random), or bytes past the captured ones
-   * (a snap length cut them), the verdict is 0: a packet is never delivered unless it is known
-   * to pass.
-   */
-  #verdict(batch: PacketBatch, i: number): number {
-    const program = this.#filter;
-    if (program === null) return batch.capturedLength(i);
-    if (!this.#recheckable) return 0;
-    try {
-      const vlan = batch.vlan(i);
-      return runFilter(program, batch.data(i), {
-        validate: false,
-        // `len` is the packet's length when the kernel ran the filter, not what was captured.
-        length: batch.originalLength(i),
-        protocol: batch.protocol(i),
-        pktType: batch.packetTypeCode(i),
-        ifIndex: batch.interfaceIndex(i),
-        hatype: batch.hardwareType(i),
-        ...(vlan
-          ? { vlanTag: (vlan.priority << 13) | (vlan.dropEligible ? 0x1000 : 0) | vlan.id, vlanTpid: vlan.tpid }
-          : {}),
-        vlanTagPresent: vlan !== undefined,
-        networkOffset: batch.networkOffset(i),
-        ...(this.mode === 'raw' ? { linkOffset: 0 } : {}),
-      });
-    } catch {
-      return 0;
-    }
-  }
-
   // --- receiving -------------------------------------------------------------------------------
 
   /** Packets one by one with `for await` (same as messages()). */
@@ -448,7 +381,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
 
   /** The program attached (as given), or null. */
   get filter(): FilterProgram | null {
-    return this.#filter;
+    return this.#filter.program;
   }
 
   /** True once lockFilter() (or the lockFilter option) made the program permanent. */
@@ -478,49 +411,9 @@ export class PacketSocket extends DatagramSocket<Packet> {
   setFilter(program: FilterProgram | null): void {
     const handle = this.handle;
     const next = program === null ? null : checkProgram(program);
-    const fd = handle.fd;
-    const previous = this.#filter;
-    attachProgram(fd, DROP_ALL);
-    if (this.receiveMode === 'ring') {
-      // Blocks the kernel has handed over, the one it is filling, and one more for a packet that
-      // passed the old program on another CPU while drop-all was being attached.
-      native.packet.markStale(handle, 2);
-      this.#staleExpected = true;
-    } else {
-      this.#stats.discarded += handle.drain();
-    }
-    try {
-      installProgram(fd, next);
-    } catch (error) {
-      // The kernel refused the new program (e.g. ENOMEM: net.core.optmem_max): put the previous
-      // one back, so the socket neither goes silent under drop-all nor claims a filter it lacks.
-      // What was marked stale is re-checked against the previous program, which it passed.
-      this.#restore(fd, previous, error);
-      throw error;
-    }
-    this.#setProgram(next);
-    this.#generation++;
-  }
-
-  #restore(fd: number, previous: FilterProgram | null, cause: unknown): void {
-    try {
-      installProgram(fd, previous);
-    } catch (error) {
-      // Drop-all stays attached (never deliver what no program passed): say so.
-      this.#setProgram(DROP_ALL);
-      this.#generation++;
-      throw Object.assign(
-        new Error('setFilter failed and the previous filter could not be restored: the socket now drops every packet', {
-          cause: error,
-        }),
-        { code: 'ERR_RAWSOCK_FILTER_LOST', filterError: cause },
-      );
-    }
-  }
-
-  #setProgram(program: FilterProgram | null): void {
-    this.#filter = program;
-    this.#recheckable = program === null || validate(program).ancillary.every((a) => RECHECKABLE_ANCILLARY.has(a));
+    this.#filter.replace(handle, this.receiveMode === 'ring', next, (n) => {
+      this.#stats.discarded += n;
+    });
   }
 
   /** Removes the filter (race-free, as setFilter(null)). */
@@ -544,7 +437,8 @@ export class PacketSocket extends DatagramSocket<Packet> {
   /**
    * Sends one packet: a whole frame, link header included, on 'raw' sockets; the network-layer
    * payload on 'cooked' ones (the kernel builds the link header for `destination`/`protocol`).
-   * Resolves with the bytes sent; waits for room when the socket buffer is full.
+   * Resolves with the bytes sent; waits for room when the socket buffer is full. Bad arguments
+   * and a closed socket throw; the kernel's refusal (ENETDOWN, EMSGSIZE, …) rejects.
    *
    * This bypasses the kernel's routing, neighbour tables and firewall: the frame leaves on the
    * interface you name exactly as given, and the stack's own sockets on this host do not see it
@@ -552,17 +446,37 @@ export class PacketSocket extends DatagramSocket<Packet> {
    * @example await socket.send(buildEthernetFrame({ destination, source: socket.hardwareAddress, etherType: 0x0800, payload: ipPacket }))
    */
   send(data: Uint8Array | string, options: PacketSendOptions = {}): Promise<number> {
-    try {
-      if (this.closed) throw socketClosed();
-      return this.sendBytes(toBytes(data), this.#sendAddress(options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    this.checkOpen();
+    return this.sendBytes(toBytes(data), this.#sendAddress(options));
   }
 
   /** Sends now if there is room: true when sent, false when the buffer is full (nothing sent). */
   trySend(data: Uint8Array | string, options: PacketSendOptions = {}): boolean {
+    this.checkOpen();
     return this.trySendBytes(toBytes(data), this.#sendAddress(options));
+  }
+
+  /**
+   * The kernel's receive buffer in bytes (SO_RCVBUF, what the recvmmsg path queues; the ring has
+   * its own memory). Setting it asks for a size as on every rawsock socket (docs/sockets.md).
+   */
+  get receiveBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'receive');
+  }
+
+  /** Asks for a receive buffer of `bytes` (see the getter). */
+  set receiveBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'receive', bytes);
+  }
+
+  /** The kernel's send buffer in bytes (SO_SNDBUF). */
+  get sendBufferSize(): number {
+    return getBufferSize(this.handle.fd, 'send');
+  }
+
+  /** Asks for a send buffer of `bytes` (SO_SNDBUFFORCE when allowed, else SO_SNDBUF). */
+  set sendBufferSize(bytes: number) {
+    setBufferSize(this.handle.fd, 'send', bytes);
   }
 
   #sendAddress(options: PacketSendOptions): Buffer | null {
@@ -641,7 +555,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
   }
 
   protected override onClose(): void {
+    // The ring is unmapped by the native close itself (its reader goes with the descriptor).
     this.#batches.end();
-    native.packet.release(this.#native);
   }
 }

@@ -7,6 +7,12 @@
  * fraction (µs or ns), captured length, original length — followed by the captured bytes.
  */
 
+/**
+ * The snap length rawsock uses when none is given (packet sockets, pcap files, compiled filters):
+ * libpcap's MAXIMUM_SNAPLEN, 262144 bytes, what tcpdump captures by default.
+ */
+export const DEFAULT_SNAPLEN = 262144;
+
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
 export const PCAP_VERSION_MAJOR = 2;

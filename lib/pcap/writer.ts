@@ -3,10 +3,12 @@
  */
 import type { Writable } from 'node:stream';
 import { littleEndian, nodeBuiltin } from '../core/node-builtin.js';
+import { checkInteger } from '../core/validate.js';
 import { parseMac } from '../decode/address.js';
 import { SLL_HEADER_LENGTH, SLL2_HEADER_LENGTH } from '../decode/cooked.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../decode/ethernet.js';
 import {
+  DEFAULT_SNAPLEN,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   linkTypeNumber,
@@ -19,8 +21,8 @@ import {
   type PcapLinkType,
 } from './format.js';
 
-/** libpcap's largest snap length (MAXIMUM_SNAPLEN), and the default here. */
-export const DEFAULT_SNAPLEN = 262144;
+// libpcap's largest snap length (MAXIMUM_SNAPLEN), and the default here: lib/pcap/format.ts.
+export { DEFAULT_SNAPLEN };
 
 /**
  * Options of a {@link PcapWriter}.
@@ -71,9 +73,7 @@ export interface PcapPacket {
 }
 
 function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${name} must be an integer in 0..${max}, got ${value}`);
-  }
+  checkInteger(name, value, 0, max);
 }
 
 /**

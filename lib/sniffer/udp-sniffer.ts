@@ -1,24 +1,25 @@
 // Seeing the UDP datagrams sent to a port, whether or not another program has bound it: a
 // packet socket with a kernel filter for that port (what busybox's udhcpc does), decoded into
 // datagrams. The kernel filter runs before anything is queued, so nothing else ever reaches JS.
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
-import { ensureHook } from '../core/listener-hooks.js';
+import { deprecate } from '../core/deprecate.js';
+import { ListenerAwareEmitter } from '../core/listener-hooks.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { checkInteger, checkOneOf, checkOptions, checkPort, checkString, optionalBoolean } from '../core/validate.js';
 import { decodePacket } from '../decode/packet.js';
 import { socketClosed } from '../errors.js';
-import { native } from '../native.js';
+import { constants, native } from '../native.js';
 import type { PacketBatch } from '../packet/batch.js';
 import { resolveInterface } from '../packet/options.js';
 import { PacketSocket } from '../packet/socket.js';
 import type { PacketSocketStats } from '../packet/stats.js';
+import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { type HeldPort, holdUdpPort } from './hold-port.js';
 
 /**
- * Options of UdpSniffer.open().
- * @example UdpSniffer.open({ port: 5353, address: '224.0.0.251', family: 4, interface: 'eth0', holdPort: true, snapLength: 1500 })
+ * Options of UdpSniffer.create().
+ * @example UdpSniffer.create({ port: 5353, address: '224.0.0.251', family: 4, interface: 'eth0', holdPort: true, snapLength: 1500 })
  */
 export interface UdpSnifferOptions {
   /** Destination UDP port to watch. */
@@ -64,16 +65,13 @@ export interface SniffedDatagram {
   family: 'IPv4' | 'IPv6';
 }
 
-/** ARPHRD_LOOPBACK (linux/if_arp.h): the `type` of a loopback interface in /sys/class/net. */
-const ARPHRD_LOOPBACK = 772;
-
 /** Indexes of the loopback interfaces; they show each packet twice (outgoing, then host). */
 function loopbackIndexes(): number[] {
   const found: number[] = [];
   for (const name of readInterfaceNames()) {
     try {
       const type = Number(readFileSync(`/sys/class/net/${name}/type`, 'utf8'));
-      if (type === ARPHRD_LOOPBACK) found.push(native.ifNameToIndex(name));
+      if (type === constants.ARPHRD_LOOPBACK) found.push(native.ifNameToIndex(name));
     } catch {
       // An interface that vanished meanwhile is no loopback to worry about.
     }
@@ -126,10 +124,10 @@ function sniffFilter(o: UdpSnifferOptions, boundToLoopback: boolean, loopbacks: 
  * program has bound that port (or none: see `holdPort`). Needs CAP_NET_RAW.
  *
  * @example
- * const sniffer = UdpSniffer.open({ port: 67, interface: 'eth0' });
+ * const sniffer = UdpSniffer.create({ port: 67, interface: 'eth0' });
  * for await (const datagram of sniffer) console.log(datagram.source, datagram.payload);
  */
-export class UdpSniffer extends EventEmitter {
+export class UdpSniffer extends ListenerAwareEmitter {
   readonly #socket: PacketSocket;
   readonly #held: HeldPort | null;
   readonly #receiver: Receiver<SniffedDatagram>;
@@ -152,33 +150,27 @@ export class UdpSniffer extends EventEmitter {
       resume?.();
     });
     socket.on('error', (error) => this.emit('error', error));
-    ensureHook(this, 'newListener', this.#onNewListener);
   }
 
   // Reading starts with the first 'datagram' listener or loop; until then the kernel queues.
-  readonly #onNewListener = (event: string | symbol): void => {
+  protected override listenerAdded(event: string | symbol): void {
     if (event === 'datagram') queueMicrotask(() => this.#pump());
-  };
-
-  /** EventEmitter's removeAllListeners(), keeping the hook that starts reading for the next listener. */
-  override removeAllListeners(event?: string | symbol): this {
-    if (event === undefined) super.removeAllListeners();
-    else super.removeAllListeners(event);
-    ensureHook(this, 'newListener', this.#onNewListener);
-    return this;
   }
 
   /**
    * Opens the packet socket (filter attached before it is bound: nothing else is ever queued).
-   * @example const sniffer = UdpSniffer.open({ port: 53, family: 6 });
+   * @example const sniffer = UdpSniffer.create({ port: 53, family: 6 });
    */
-  static open(options: UdpSnifferOptions): UdpSniffer {
+  static create(options: UdpSnifferOptions): UdpSniffer {
     const o = checkSnifferOptions(options);
     const loopbacks = loopbackIndexes();
     const index = resolveInterface(o.interface).index;
     const boundToLoopback = index !== 0 && loopbacks.includes(index);
-    const filter = sniffFilter(o, boundToLoopback, loopbacks).toProgram({ framing: 'cooked', snaplen: 262144 });
-    const socket = PacketSocket.open({
+    const filter = sniffFilter(o, boundToLoopback, loopbacks).toProgram({
+      framing: 'cooked',
+      snaplen: DEFAULT_SNAPLEN,
+    });
+    const socket = PacketSocket.create({
       mode: 'cooked',
       protocol: o.family === 4 ? 'ip' : o.family === 6 ? 'ipv6' : 'all',
       ...(o.interface !== undefined ? { interface: o.interface } : {}),
@@ -202,6 +194,15 @@ export class UdpSniffer extends EventEmitter {
       }
     }
     return new UdpSniffer(socket, o.port, held);
+  }
+
+  /**
+   * The old name of {@link UdpSniffer.create}, kept for one minor version.
+   * @deprecated Use UdpSniffer.create() (RAWSOCK_DEP0001, docs/sockets.md).
+   */
+  static open(options: UdpSnifferOptions): UdpSniffer {
+    deprecate('RAWSOCK_DEP0001', 'PacketSocket.open() and UdpSniffer.open() are deprecated: use create()');
+    return UdpSniffer.create(options);
   }
 
   /** True when this sniffer holds the port with a placeholder socket (holdPort and nobody else had it). */
@@ -291,7 +292,19 @@ export class UdpSniffer extends EventEmitter {
     return this.datagrams();
   }
 
-  /** Closes the packet socket and the placeholder; loops end. Idempotent. */
+  /** Keeps the event loop alive while the sniffer is open (the default; the placeholder port never does). */
+  ref(): this {
+    this.#socket.ref();
+    return this;
+  }
+
+  /** Lets the process exit even though the sniffer is open (like dgram's unref()). */
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
+  /** Closes the packet socket and the placeholder; loops end; 'close' follows on the next tick. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -16,6 +16,7 @@ import {
   outOfRange,
 } from '../core/validate.js';
 import { formatIPv4, formatIPv6 } from '../decode/address.js';
+import { notConnected } from '../errors.js';
 import { constants, native } from '../native.js';
 import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
 import { explainSocketError } from './support.js';
@@ -120,7 +121,7 @@ function checkSocketOptions(options: unknown): UdpLiteSocketOptions {
  * Events: 'message' (UdpLiteMessage), 'listening' (after bind), 'error', 'close'.
  * @example
  * const server = UdpLiteSocket.create({ family: 4, receiveCoverage: 12 });
- * await server.bind(5000, '127.0.0.1');
+ * server.bind(5000, '127.0.0.1');
  * server.on('message', (msg) => server.send(msg.data, msg.port, msg.address)); // echo
  * const client = UdpLiteSocket.create({ family: 4, sendCoverage: 12 });
  * await client.send('hello', 5000, '127.0.0.1');
@@ -128,6 +129,7 @@ function checkSocketOptions(options: unknown): UdpLiteSocketOptions {
 export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
   readonly #family: 4 | 6;
   #receiveCoverageSet = false;
+  #connected = false;
   // The last destination given to send(), encoded once: repeated sends to one peer skip encoding.
   #sendPort = -1;
   #sendAddress = '';
@@ -267,49 +269,48 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
 
   /**
    * Binds to `port` (0 or omitted: an ephemeral port) on `address` (default: every address,
-   * '0.0.0.0' or '::'). Bad arguments throw; the kernel's refusal (EADDRINUSE, EADDRNOTAVAIL, …)
-   * rejects. Emits 'listening' once bound.
+   * '0.0.0.0' or '::') and returns this. Bad arguments and the kernel's refusal (EADDRINUSE,
+   * EADDRNOTAVAIL, …) throw. Emits 'listening' on the next tick (docs/sockets.md).
+   * @example const port = UdpLiteSocket.create({ family: 4 }).bind(0, '127.0.0.1').address().port;
    */
-  bind(port = 0, address?: string): Promise<void> {
+  bind(port = 0, address?: string): this {
     const target = this.#encode(checkPort(port), address ?? (this.#family === 6 ? '::' : '0.0.0.0'));
-    const fd = this.handle.fd;
-    try {
-      native.bind(fd, target);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    native.bind(this.handle.fd, target);
     process.nextTick(() => this.emit('listening'));
-    return Promise.resolve();
+    return this;
   }
 
-  /** The bound address (getsockname); port 0 before bind. */
+  /** The bound address (getsockname): `{ address, family, port }`, port 0 before bind. */
   address(): InetAddress {
     return decodeInet(native.getsockname(this.handle.fd)) as InetAddress;
   }
 
   /**
-   * Sets the default destination (connect(2)): send() then needs no address, and only datagrams
-   * from that peer are received. `address` defaults to the loopback address.
+   * Sets the default destination (connect(2)) and returns this: send() then needs no address,
+   * and only datagrams from that peer are received. `address` defaults to the loopback address.
+   * Errors throw; 'connect' is emitted on the next tick.
    */
-  connect(port: number, address?: string): Promise<void> {
+  connect(port: number, address?: string): this {
     const target = this.#destination(port, address);
-    try {
-      native.connect(this.handle.fd, target);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return Promise.resolve();
+    native.connect(this.handle.fd, target);
+    this.#connected = true;
+    process.nextTick(() => this.emit('connect'));
+    return this;
   }
 
-  /** Forgets the connected peer (connect(2) with AF_UNSPEC). */
-  disconnect(): void {
+  /** Forgets the connected peer (connect(2) with AF_UNSPEC) and returns this. */
+  disconnect(): this {
     const unspec = Buffer.alloc(this.#family === 6 ? 28 : 16); // sa_family 0 = AF_UNSPEC
     native.connect(this.handle.fd, unspec);
+    this.#connected = false;
+    return this;
   }
 
-  /** The connected peer (getpeername); ENOTCONN when not connected. */
+  /** The connected peer (getpeername); ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected, as node:dgram. */
   remoteAddress(): InetAddress {
-    return decodeInet(native.getpeername(this.handle.fd)) as InetAddress;
+    const fd = this.handle.fd;
+    if (!this.#connected) throw notConnected();
+    return decodeInet(native.getpeername(fd)) as InetAddress;
   }
 
   /**

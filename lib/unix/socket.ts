@@ -6,10 +6,18 @@ import { resolve as resolvePath } from 'node:path';
 import { MESSAGE } from '../core/batch-layout.js';
 import { getBufferSize, setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
+import { deprecate } from '../core/deprecate.js';
 import { MessageQueue } from '../core/message-queue.js';
 import { decodeUnix, encodeUnix } from '../core/sockaddr.js';
-import { checkBufferSize, checkOptions, optionalBoolean, optionalInteger, outOfRange } from '../core/validate.js';
-import { hasCode, socketClosed } from '../errors.js';
+import {
+  checkBufferSize,
+  checkOptions,
+  invalidArgValue,
+  optionalBoolean,
+  optionalInteger,
+  outOfRange,
+} from '../core/validate.js';
+import { hasCode, notConnected, socketClosed } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { CREDENTIALS_CONTROL_SIZE } from './credentials.js';
 import { explainBindError, explainPeerError, probePath } from './errors.js';
@@ -17,7 +25,7 @@ import { UnixDatagramMessage } from './message.js';
 
 /**
  * Options of UnixDatagramSocket.create().
- * @example UnixDatagramSocket.create({ passCredentials: true, maxMessageSize: 8192, autobind: false })
+ * @example UnixDatagramSocket.create({ passCredentials: true, maxDatagramSize: 8192, autobind: false })
  */
 export interface UnixDatagramSocketOptions {
   /**
@@ -36,13 +44,25 @@ export interface UnixDatagramSocketOptions {
    * Bytes kept of each received datagram (the recvmmsg slot size, default 65,536). A longer
    * datagram arrives cut, with `truncated` true and its real `size`.
    */
+  maxDatagramSize?: number;
+  /**
+   * The old name of `maxDatagramSize`.
+   * @deprecated Use maxDatagramSize (RAWSOCK_DEP0002, docs/sockets.md).
+   */
   maxMessageSize?: number;
   /** Datagrams read per recvmmsg(2) call (default 32). */
   batchSize?: number;
   /**
+   * Receive coalescing in milliseconds (default 0: off), as on UDP-Lite sockets: after a read
+   * that emptied the queue the socket waits this long before reading again (docs/sockets.md).
+   */
+  coalesceMs?: number;
+  /** SO_RCVBUF in bytes (SO_RCVBUFFORCE when allowed); see receiveBufferSize. */
+  receiveBufferSize?: number;
+  /**
    * SO_SNDBUF in bytes (the kernel doubles it, socket(7)). It bounds the largest datagram this
-   * socket can send (the doubled value minus 32) and the bytes it may have queued at receivers.
-   * Above net.core.wmem_max it needs CAP_NET_ADMIN (SO_SNDBUFFORCE).
+   * socket can send (maxSendSize: the doubled value minus 32) and the bytes it may have queued at
+   * receivers. Above net.core.wmem_max it needs CAP_NET_ADMIN (SO_SNDBUFFORCE).
    */
   sendBufferSize?: number;
 }
@@ -78,7 +98,16 @@ const AUTOBIND_ADDRESS = (() => {
 })();
 const UNSPEC_ADDRESS = Buffer.alloc(16); // AF_UNSPEC: dissolves a datagram association (connect(2))
 
-const OPTION_NAMES = ['passCredentials', 'autobind', 'maxMessageSize', 'batchSize', 'sendBufferSize'];
+const OPTION_NAMES = [
+  'passCredentials',
+  'autobind',
+  'maxDatagramSize',
+  'maxMessageSize',
+  'batchSize',
+  'coalesceMs',
+  'receiveBufferSize',
+  'sendBufferSize',
+];
 
 // After this many wake-ups that still found the receiver full, wait with timers instead.
 const MAX_STALLED_WAKES = 3;
@@ -124,17 +153,34 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
 
   private constructor(options: UnixDatagramSocketOptions) {
     const o = checkOptions('options', options, OPTION_NAMES, 'UnixDatagramSocket.create()', true);
-    const slotSize = optionalInteger('options.maxMessageSize', o.maxMessageSize, 65536, 1, 16 << 20);
+    if (o.maxMessageSize !== undefined) {
+      deprecate(
+        'RAWSOCK_DEP0002',
+        'UnixDatagramSocket: maxMessageSize and maxDatagramSize (getter) are deprecated: use the maxDatagramSize option and maxSendSize',
+      );
+      if (o.maxDatagramSize !== undefined) {
+        throw invalidArgValue(
+          'options.maxMessageSize',
+          'is the old name of maxDatagramSize: give one of them',
+          o.maxMessageSize,
+        );
+      }
+    }
+    const sizeName = o.maxMessageSize !== undefined ? 'options.maxMessageSize' : 'options.maxDatagramSize';
+    const slotSize = optionalInteger(sizeName, o.maxDatagramSize ?? o.maxMessageSize, 65536, 1, 16 << 20);
     const slots = optionalInteger('options.batchSize', o.batchSize, 32, 1, 1024);
     if (slotSize * slots > 64 << 20) {
-      throw outOfRange('options.maxMessageSize * options.batchSize', '<= 64 MiB', slotSize * slots);
+      throw outOfRange(`${sizeName} * options.batchSize`, '<= 64 MiB', slotSize * slots);
     }
+    const coalesceMs = optionalInteger('options.coalesceMs', o.coalesceMs, 0, 0, 1000);
     const passCredentials = optionalBoolean('options.passCredentials', o.passCredentials);
     const autobind = optionalBoolean('options.autobind', o.autobind, true);
+    if (o.receiveBufferSize !== undefined) checkBufferSize('options.receiveBufferSize', o.receiveBufferSize);
     if (o.sendBufferSize !== undefined) checkBufferSize('options.sendBufferSize', o.sendBufferSize);
     super(constants.AF_UNIX, constants.SOCK_DGRAM, 0, {
       slots,
       slotSize,
+      coalesceMs,
       controlSize: passCredentials ? CREDENTIALS_CONTROL_SIZE : 0,
       // unix(7): MSG_TRUNC on receive reports the real length of a datagram longer than the slot.
       flags: constants.MSG_TRUNC,
@@ -143,6 +189,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     this.#autobind = autobind;
     try {
       if (passCredentials) native.setsockopt(this.fd, constants.SOL_SOCKET, constants.SO_PASSCRED, 1);
+      if (o.receiveBufferSize !== undefined) this.receiveBufferSize = o.receiveBufferSize as number;
       if (o.sendBufferSize !== undefined) this.sendBufferSize = o.sendBufferSize as number;
     } catch (error) {
       this.close();
@@ -152,9 +199,10 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
 
   /**
    * Binds to a filesystem path or an abstract name ('@name', per network namespace, never a file).
-   * Without a path: autobind, to an abstract name the kernel picks (see `address`).
-   * A path longer than sun_path allows is a RangeError before any system call.
-   * @example socket.bind('/tmp/app.sock', { removeStale: true }); socket.address // '/tmp/app.sock'
+   * Without a path: autobind, to an abstract name the kernel picks (see address()).
+   * A path longer than sun_path allows is a RangeError before any system call; the kernel's
+   * refusal throws. Returns this; 'listening' is emitted on the next tick (docs/sockets.md).
+   * @example socket.bind('/tmp/app.sock', { removeStale: true }); socket.address() // '/tmp/app.sock'
    */
   bind(path?: string, options: UnixBindOptions = {}): this {
     const fd = this.handle.fd;
@@ -162,9 +210,10 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       try {
         native.bind(fd, AUTOBIND_ADDRESS);
       } catch (error) {
-        throw explainBindError(error, '(autobind)', this.address);
+        throw explainBindError(error, '(autobind)', this.address());
       }
       this.#bound = true;
+      process.nextTick(() => this.emit('listening'));
       return this;
     }
     const address = encodeUnix(path);
@@ -172,10 +221,10 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       native.bind(fd, address);
     } catch (error) {
       if (!(options.removeStale && hasCode(error, 'EADDRINUSE') && !path.startsWith('@'))) {
-        throw explainBindError(error, path, this.address);
+        throw explainBindError(error, path, this.address());
       }
       // Only a socket file nobody is bound to goes; lstat never follows a symbolic link.
-      if (probePath(path).state !== 'stale') throw explainBindError(error, path, this.address);
+      if (probePath(path).state !== 'stale') throw explainBindError(error, path, this.address());
       try {
         unlinkSync(path);
       } catch (unlinkError) {
@@ -184,7 +233,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       try {
         native.bind(fd, address);
       } catch (retryError) {
-        throw explainBindError(retryError, path, this.address);
+        throw explainBindError(retryError, path, this.address());
       }
     }
     this.#bound = true;
@@ -192,6 +241,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
       const stats = lstatSync(path, { bigint: true });
       this.#created = { path: resolvePath(path), dev: stats.dev, ino: stats.ino };
     }
+    process.nextTick(() => this.emit('listening'));
     return this;
   }
 
@@ -212,6 +262,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     }
     this.#connected = true;
     this.#peer = path;
+    process.nextTick(() => this.emit('connect'));
     return this;
   }
 
@@ -223,15 +274,19 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     return this;
   }
 
-  /** The bound name: a path, '@name' for an abstract one, undefined when unbound. */
-  get address(): string | undefined {
-    if (this.closed) return undefined;
-    return decodeUnix(native.getsockname(this.fd));
+  /**
+   * The bound name (getsockname): a path, '@name' for an abstract one, undefined when unbound.
+   * A method, as on every rawsock socket and node:dgram (it was a getter before 0.2).
+   */
+  address(): string | undefined {
+    return decodeUnix(native.getsockname(this.handle.fd));
   }
 
-  /** The peer set by connect(), or undefined. */
-  get remoteAddress(): string | undefined {
-    return this.#connected ? this.#peer : undefined;
+  /** The peer set by connect(); ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected, as node:dgram. */
+  remoteAddress(): string {
+    this.checkOpen();
+    if (!this.#connected) throw notConnected();
+    return this.#peer as string;
   }
 
   /**
@@ -259,8 +314,20 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   }
 
   /** The largest datagram this socket can send, in bytes (unix(7): SO_SNDBUF minus 32). */
+  get maxSendSize(): number {
+    return getBufferSize(this.handle.fd, 'send') - 32;
+  }
+
+  /**
+   * The old name of maxSendSize (not the receive limit, which the maxDatagramSize option sets).
+   * @deprecated Use maxSendSize (RAWSOCK_DEP0002, docs/sockets.md).
+   */
   get maxDatagramSize(): number {
-    return native.getsockopt(this.handle.fd, constants.SOL_SOCKET, constants.SO_SNDBUF, 'int') - 32;
+    deprecate(
+      'RAWSOCK_DEP0002',
+      'UnixDatagramSocket: maxMessageSize and maxDatagramSize (getter) are deprecated: use the maxDatagramSize option and maxSendSize',
+    );
+    return this.maxSendSize;
   }
 
   /**
@@ -269,11 +336,11 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
    * room (never drops). Sends to paths complete in call order, and so do sends to the peer.
    */
   send(data: SendData, path?: string): Promise<number> {
-    let bytes: Uint8Array;
-    let address: Uint8Array | null;
+    // Argument errors and a closed socket throw here; what the kernel refuses rejects.
+    const bytes = toBytes(data);
+    const address = path === undefined ? null : this.#encode(path);
+    this.checkOpen();
     try {
-      bytes = toBytes(data);
-      address = path === undefined ? null : this.#encode(path);
       this.#autobindIfNeeded();
     } catch (error) {
       return Promise.reject(error);
@@ -386,7 +453,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   }
 
   #explainSend(error: unknown, path: string | undefined, size: number): unknown {
-    const limit = hasCode(error, 'EMSGSIZE') && !this.closed ? this.maxDatagramSize : undefined;
+    const limit = hasCode(error, 'EMSGSIZE') && !this.closed ? this.maxSendSize : undefined;
     return explainPeerError(error, path ?? this.#peer, size, limit);
   }
 

@@ -28,7 +28,7 @@ export interface BadInputRow {
 }
 
 const closedPacket = () => {
-  const socket = PacketSocket.open({ interface: 'lo', ring: false });
+  const socket = PacketSocket.create({ interface: 'lo', ring: false });
   socket.close();
   return socket;
 };
@@ -63,67 +63,67 @@ const closed = { name: 'Error', code: 'ERR_SOCKET_CLOSED', message: /closed/ };
 export const BAD_INPUT: BadInputRow[] = [
   // --- PacketSocket ---------------------------------------------------------------------------
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: 'options not an object (`"lo"`)',
     error: typeError,
-    call: () => PacketSocket.open('lo' as never),
+    call: () => PacketSocket.create('lo' as never),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: 'unknown option (`{ iface: "lo" }`)',
     error: valueError,
-    call: () => PacketSocket.open({ iface: 'lo' } as never),
+    call: () => PacketSocket.create({ iface: 'lo' } as never),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: "`mode: 'fast'`",
     error: valueError,
-    call: () => PacketSocket.open({ mode: 'fast' } as never),
+    call: () => PacketSocket.create({ mode: 'fast' } as never),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`protocol: 0x10000`',
     error: rangeError,
-    call: () => PacketSocket.open({ protocol: 0x10000 }),
+    call: () => PacketSocket.create({ protocol: 0x10000 }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: "`protocol: 'ipx'` (unknown name)",
     error: valueError,
-    call: () => PacketSocket.open({ protocol: 'ipx' } as never),
+    call: () => PacketSocket.create({ protocol: 'ipx' } as never),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`snapLength: 0`',
     error: rangeError,
-    call: () => PacketSocket.open({ snapLength: 0 }),
+    call: () => PacketSocket.create({ snapLength: 0 }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`ring: { blockSize: 5000 }` (not a page multiple)',
     error: rangeError,
-    call: () => PacketSocket.open({ ring: { blockSize: 5000 } }),
+    call: () => PacketSocket.create({ ring: { blockSize: 5000 } }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`interface: "nope0"` (no such interface)',
     error: { name: 'Error', code: 'ENODEV', errno: -19, syscall: 'if_nametoindex', message: /no interface "nope0"/ },
-    call: () => PacketSocket.open({ interface: 'nope0' }),
+    call: () => PacketSocket.create({ interface: 'nope0' }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`filter` the kernel would refuse (no `ret`)',
     error: { name: 'BpfValidationError', code: 'ERR_BPF_INVALID' },
-    call: () => PacketSocket.open({ filter: [{ code: 0x20, jt: 0, jf: 0, k: 0 }] }),
+    call: () => PacketSocket.create({ filter: [{ code: 0x20, jt: 0, jf: 0, k: 0 }] }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: '`lockFilter: true` without a filter',
     error: valueError,
-    call: () => PacketSocket.open({ lockFilter: true }),
+    call: () => PacketSocket.create({ lockFilter: true }),
   },
   {
-    fn: 'PacketSocket.open',
+    fn: 'PacketSocket.create',
     input: 'process without CAP_NET_RAW',
     error: {
       name: 'Error',
@@ -132,7 +132,7 @@ export const BAD_INPUT: BadInputRow[] = [
       syscall: 'socket',
       message: /packet sockets need CAP_NET_RAW.*setcap cap_net_raw\+ep/,
     },
-    call: () => PacketSocket.open({ interface: 'lo' }),
+    call: () => PacketSocket.create({ interface: 'lo' }),
     privileged: 'net_raw',
   },
   {
@@ -140,7 +140,7 @@ export const BAD_INPUT: BadInputRow[] = [
     input: 'locked filter (SO_LOCK_FILTER)',
     error: { name: 'Error', code: 'EPERM', errno: -1, syscall: 'setsockopt', message: /locked/ },
     call: () => {
-      const socket = PacketSocket.open({
+      const socket = PacketSocket.create({
         interface: 'lo',
         ring: false,
         filter: [{ code: 6, jt: 0, jf: 0, k: 0 }],
@@ -160,8 +160,12 @@ export const BAD_INPUT: BadInputRow[] = [
     input: 'data not bytes (`42`)',
     error: typeError,
     call: () => {
-      const socket = PacketSocket.open({ interface: 'lo', ring: false });
-      return socket.send(42 as never).finally(() => socket.close());
+      const socket = PacketSocket.create({ interface: 'lo', ring: false });
+      try {
+        return socket.send(42 as never); // argument errors throw (docs/sockets.md)
+      } finally {
+        socket.close();
+      }
     },
   },
   {
@@ -169,8 +173,12 @@ export const BAD_INPUT: BadInputRow[] = [
     input: '`{ interface: "nope0" }`',
     error: { name: 'Error', code: 'ENODEV', errno: -19, syscall: 'if_nametoindex' },
     call: () => {
-      const socket = PacketSocket.open({ interface: 'lo', ring: false });
-      return socket.send(Buffer.alloc(60), { interface: 'nope0' }).finally(() => socket.close());
+      const socket = PacketSocket.create({ interface: 'lo', ring: false });
+      try {
+        return socket.send(Buffer.alloc(60), { interface: 'nope0' });
+      } finally {
+        socket.close();
+      }
     },
   },
   // --- UdpLiteSocket ----------------------------------------------------------------------------
@@ -214,9 +222,9 @@ export const BAD_INPUT: BadInputRow[] = [
   // --- UnixDatagramSocket -----------------------------------------------------------------------
   {
     fn: 'UnixDatagramSocket.create',
-    input: '`maxMessageSize: 0`',
+    input: '`maxDatagramSize: 0`',
     error: rangeError,
-    call: () => UnixDatagramSocket.create({ maxMessageSize: 0 }),
+    call: () => UnixDatagramSocket.create({ maxDatagramSize: 0 }),
   },
   {
     fn: 'UnixDatagramSocket#bind',

@@ -11,7 +11,7 @@ const listener = dgram.createSocket('udp4');
 listener.bind(0, '127.0.0.1');
 await once(listener, 'listening');
 const port = listener.address().port;
-const socket = PacketSocket.open({ interface: 'lo', filter: compile(`udp dst port ${port}`), ignoreOutgoing: true });
+const socket = PacketSocket.create({ interface: 'lo', filter: compile(`udp dst port ${port}`), ignoreOutgoing: true });
 const previousLength = socket.filter?.length;
 let received = 0;
 socket.on('packet', () => received++);

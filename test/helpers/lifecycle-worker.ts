@@ -18,7 +18,7 @@ holder.bind(0, '127.0.0.1');
 await once(holder, 'listening');
 const port = holder.address().port;
 
-const packet = PacketSocket.open({
+const packet = PacketSocket.create({
   interface: 'lo',
   filter: [
     // udp dst port `port` on lo (Ethernet + IPv4 without options): ldh [36]; jeq port; ret
@@ -29,7 +29,7 @@ const packet = PacketSocket.open({
   ],
 });
 const udplite = UdpLiteSocket.create({ family: 4 });
-await udplite.bind(0, '127.0.0.1');
+udplite.bind(0, '127.0.0.1');
 const name = `@rawsock-lifecycle-worker-${process.pid}-${Math.random()}`;
 const unix = UnixDatagramSocket.create().bind(name);
 const handle = new native.SocketHandle(constants.AF_INET, constants.SOCK_DGRAM, 0);

@@ -34,7 +34,7 @@ const workers = Array.from(
        require('tsx/cjs/api').register();
        const { PacketSocket } = require(workerData.lib);
        parentPort.on('message', (count) => {
-         for (let i = 0; i < count; i++) PacketSocket.open(workerData.options).close();
+         for (let i = 0; i < count; i++) PacketSocket.create(workerData.options).close();
          globalThis.gc();
          setImmediate(() => {
            globalThis.gc();

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PacketSocket, type PacketSocketOptions } from '../../lib/packet/index.js';
 
 const { options } = workerData as { options: PacketSocketOptions };
-const socket = PacketSocket.open(options);
+const socket = PacketSocket.create(options);
 const payloads: string[] = [];
 socket.on('batch', (batch) => {
   for (let i = 0; i < batch.length; i++) payloads.push(batch.decode(i).payload.toString());
