@@ -5,11 +5,15 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type UdpMessage, UdpSocket, udpOffloadSupport } from '../lib/udp/index.js';
 import { run } from './helpers/netns.js';
 import { python, startPython, VethPeer } from './helpers/udp-peers.js';
 
+const here = path.dirname(new URL(import.meta.url).pathname);
 type Family = 4 | 6;
 const FAMILIES: Family[] = [4, 6];
 const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
@@ -232,6 +236,33 @@ s.sendto(b'marked', ('${loopback}', ${plain.address().port}))`);
     expect(m?.data.toString()).toBe('echo me');
     expect(m).toMatchObject({ address: loopback, port });
     socat.kill();
+    socket.close();
+  });
+});
+
+describe('dual stack', () => {
+  it('an IPv6 socket reports an IPv4 datagram as IPv4-mapped: sender, arrival address, TTL and TOS', async () => {
+    const socket = UdpSocket.create({
+      family: 6,
+      ipv6Only: false,
+      receivePacketInfo: true,
+      receiveTtl: true,
+      receiveTos: true,
+    }).bind(0, '::');
+    const got = take(socket, 1);
+    await python(`
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 33)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x20)
+s.sendto(b'four', ('127.0.0.1', ${socket.address().port}))`);
+    expect((await got)[0]).toMatchObject({
+      address: '::ffff:127.0.0.1',
+      family: 'IPv6',
+      localAddress: '::ffff:127.0.0.1',
+      interfaceIndex: 1,
+      ttl: 33,
+      tos: 0x20,
+    });
     socket.close();
   });
 });
@@ -515,6 +546,8 @@ describe('bad input', () => {
     [{ family: 4, bindToDevice: 'a-name-far-too-long' }, 'ERR_INVALID_ARG_VALUE'],
     [{ family: 4, batchSize: 0 }, 'ERR_OUT_OF_RANGE'],
     [{ family: 4, maxDatagramSize: 70000 }, 'ERR_OUT_OF_RANGE'],
+    [{ family: 4, recievePacketInfo: true }, 'ERR_INVALID_ARG_VALUE'], // misspelt: refused, not ignored
+    [{ family: 4, coalesceMs: 1001 }, 'ERR_OUT_OF_RANGE'],
   ])('UdpSocket.create(%j) throws %s', (options, code) => {
     expect(() => UdpSocket.create(options as never)).toThrow(expect.objectContaining({ code }));
   });
@@ -540,6 +573,11 @@ describe('bad input', () => {
     [
       'a source that is no address',
       (s: UdpSocket) => s.send('x', { port: 9, source: 'here' }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'a misspelt send option',
+      (s: UdpSocket) => s.send('x', { port: 9, sorce: '127.0.0.1' } as never),
       'ERR_INVALID_ARG_VALUE',
     ],
     ['interface 0', (s: UdpSocket) => s.send('x', { port: 9, interface: 0 }), 'ERR_OUT_OF_RANGE'],
@@ -588,4 +626,52 @@ describe('bad input', () => {
       expect(call).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
     }
   });
+});
+
+describe('worker threads', () => {
+  function socketInodes(): Set<string> {
+    const out = new Set<string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.startsWith('socket:')) out.add(target);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return out;
+  }
+
+  it.each(['worker.terminate()', 'process.exit() in the worker'])(
+    'three busy workers ended by %s, three rounds: no socket left, no crash',
+    async (how) => {
+      const before = socketInodes();
+      for (let round = 0; round < 3; round++) {
+        const workers = await Promise.all(
+          Array.from({ length: 3 }, async () => {
+            const worker = new Worker(path.join(here, 'helpers/tsx-worker.mjs'), {
+              workerData: { module: path.join(here, 'helpers/udp-worker.ts') },
+            });
+            const [message] = await once(worker, 'message');
+            expect(message).toEqual({ busy: ['batch', 'gso-gro', 'single'] });
+            return worker;
+          }),
+        );
+        expect(socketInodes().size).toBeGreaterThan(before.size);
+        await Promise.all(
+          workers.map(async (worker) => {
+            if (how === 'worker.terminate()') {
+              await worker.terminate();
+            } else {
+              const exited = once(worker, 'exit');
+              worker.postMessage('exit');
+              expect((await exited)[0]).toBe(0);
+            }
+          }),
+        );
+        expect([...socketInodes()].filter((inode) => !before.has(inode))).toEqual([]);
+      }
+    },
+    120_000,
+  );
 });

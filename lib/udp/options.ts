@@ -1,8 +1,14 @@
 // The options of UdpSocket.create() and of each send, with their checks (TypeError / RangeError
 // with Node's codes, before any system call).
 import { checkFamilyOptions, checkTtl, type InetSocketOptions } from '../core/inet-base.js';
-import { checkPort } from '../core/sockaddr.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  invalidArgValue,
+} from '../core/validate.js';
 
 /**
  * Path MTU discovery (ip(7) IP_MTU_DISCOVER, ipv6(7) IPV6_MTU_DISCOVER):
@@ -107,56 +113,73 @@ export interface UdpDatagram extends UdpSendOptions {
   data: Uint8Array | string;
 }
 
-function checkBoolean(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
-}
+/** Every option UdpSocket.create() knows: any other key is refused (a misspelling is an error). */
+const CREATE_OPTIONS = [
+  'family',
+  'receiveBufferSize',
+  'sendBufferSize',
+  'maxDatagramSize',
+  'batchSize',
+  'ipv6Only',
+  'reuseAddress',
+  'reusePort',
+  'bindToDevice',
+  'receivePacketInfo',
+  'receiveTtl',
+  'receiveTos',
+  'receiveTimestamps',
+  'ttl',
+  'tos',
+  'mtuDiscovery',
+  'segmentSize',
+  'gro',
+  'keepCoalesced',
+  'coalesceMs',
+] as const;
+const SEND_OPTIONS = ['port', 'address', 'source', 'interface', 'ttl', 'tos', 'segmentSize'] as const;
+const DATAGRAM_KEYS = ['data', ...SEND_OPTIONS] as const;
+const BOOLEAN_OPTIONS = [
+  'reuseAddress',
+  'reusePort',
+  'receivePacketInfo',
+  'receiveTtl',
+  'receiveTos',
+  'receiveTimestamps',
+  'gro',
+  'keepCoalesced',
+] as const;
 
+/** A TOS byte / traffic class, 0..255. */
 export function checkByte(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > 255) throw outOfRange(name, '>= 0 and <= 255', value);
-  return value;
+  return checkInteger(name, value, 0, 255);
 }
 
+/** A GSO segment size, `min`..65535 (UDP_SEGMENT takes a u16). */
 export function checkSegmentSize(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > 65535) throw outOfRange(name, `>= ${min} and <= 65535`, value);
-  return value;
+  return checkInteger(name, value, min, 65535);
 }
 
 export function checkMtuDiscovery(name: string, value: unknown): MtuDiscovery {
-  if (typeof value !== 'string' || !Object.hasOwn(MTU_DISCOVERY, value)) {
-    throw invalidArgValue(name, "must be 'do', 'dont', 'want' or 'probe'", value);
-  }
-  return value as MtuDiscovery;
+  return checkOneOf(name, value, Object.keys(MTU_DISCOVERY) as MtuDiscovery[]);
 }
 
 export function checkInterfaceName(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  checkString(name, value);
+  const text = value as string;
   // IFNAMSIZ is 16 with the terminating NUL (netdevice(7)).
-  if (value.length > 15 || value.includes('\0')) {
+  if (Buffer.byteLength(text) > 15 || text.includes('\0')) {
     throw invalidArgValue(name, 'must be an interface name of at most 15 bytes', value);
   }
-  return value;
+  return text;
 }
 
 /** Checks UdpSocketOptions (before any system call). */
 export function checkUdpOptions(options: unknown): UdpSocketOptions {
-  const o = checkFamilyOptions(options);
+  const o = checkFamilyOptions(checkOptions('options', options, CREATE_OPTIONS, 'UdpSocket.create()'));
+  for (const key of BOOLEAN_OPTIONS) if (o[key] !== undefined) checkBoolean(`options.${key}`, o[key]);
   if (o.ipv6Only !== undefined) {
     checkBoolean('options.ipv6Only', o.ipv6Only);
     if (o.family !== 6) throw invalidArgValue('options.ipv6Only', 'applies to family 6 only', o.ipv6Only);
-  }
-  for (const key of [
-    'reuseAddress',
-    'reusePort',
-    'receivePacketInfo',
-    'receiveTtl',
-    'receiveTos',
-    'receiveTimestamps',
-    'gro',
-    'keepCoalesced',
-  ]) {
-    checkBoolean(`options.${key}`, o[key]);
   }
   if (o.keepCoalesced && !o.gro) throw invalidArgValue('options.keepCoalesced', 'needs gro: true', o.keepCoalesced);
   if (o.bindToDevice !== undefined) checkInterfaceName('options.bindToDevice', o.bindToDevice);
@@ -164,40 +187,25 @@ export function checkUdpOptions(options: unknown): UdpSocketOptions {
   if (o.tos !== undefined) checkByte('options.tos', o.tos);
   if (o.mtuDiscovery !== undefined) checkMtuDiscovery('options.mtuDiscovery', o.mtuDiscovery);
   if (o.segmentSize !== undefined) checkSegmentSize('options.segmentSize', o.segmentSize, 0);
-  if (o.coalesceMs !== undefined) {
-    if (typeof o.coalesceMs !== 'number') throw invalidArgType('options.coalesceMs', 'of type number', o.coalesceMs);
-    if (!Number.isInteger(o.coalesceMs) || o.coalesceMs < 0 || o.coalesceMs > MAX_COALESCE_MS) {
-      throw outOfRange('options.coalesceMs', `>= 0 and <= ${MAX_COALESCE_MS}`, o.coalesceMs);
-    }
-  }
+  if (o.coalesceMs !== undefined) checkInteger('options.coalesceMs', o.coalesceMs, 0, MAX_COALESCE_MS);
   return o as unknown as UdpSocketOptions;
 }
 
-/** Checks one send's options; `name` prefixes the error's argument name. */
-export function checkSendOptions(options: unknown, name: string): UdpSendOptions {
-  if (options === null || typeof options !== 'object') throw invalidArgType(name, 'of type object', options);
-  const o = options as Record<string, unknown>;
-  if (o.port !== undefined) {
-    checkPort(o.port, `${name}.port`);
-    if (o.port === 0) throw outOfRange(`${name}.port`, '>= 1 and <= 65535', o.port);
-  }
-  if (o.address !== undefined && typeof o.address !== 'string') {
-    throw invalidArgType(`${name}.address`, 'of type string', o.address);
-  }
+/**
+ * Checks one send's options (`withData`: a sendBatch entry, which also holds `data`); `name`
+ * prefixes the error's argument name.
+ */
+export function checkSendOptions(options: unknown, name: string, withData = false): UdpSendOptions {
+  const o = checkOptions(name, options, withData ? DATAGRAM_KEYS : SEND_OPTIONS, withData ? 'sendBatch()' : 'send()');
+  if (o.port !== undefined) checkInteger(`${name}.port`, o.port, 1, 65535);
+  if (o.address !== undefined) checkString(`${name}.address`, o.address);
   if (o.address !== undefined && o.port === undefined) {
     throw invalidArgValue(`${name}.address`, 'needs a port', o.address);
   }
-  if (o.source !== undefined && typeof o.source !== 'string') {
-    throw invalidArgType(`${name}.source`, 'of type string', o.source);
-  }
+  if (o.source !== undefined) checkString(`${name}.source`, o.source);
   if (o.interface !== undefined) {
-    if (typeof o.interface === 'number') {
-      if (!Number.isInteger(o.interface) || o.interface < 1 || o.interface > 2 ** 31 - 1) {
-        throw outOfRange(`${name}.interface`, 'a positive interface index', o.interface);
-      }
-    } else {
-      checkInterfaceName(`${name}.interface`, o.interface);
-    }
+    if (typeof o.interface === 'number') checkInteger(`${name}.interface`, o.interface, 1, 2 ** 31 - 1);
+    else checkInterfaceName(`${name}.interface`, o.interface);
   }
   if (o.ttl !== undefined) checkTtl(`${name}.ttl`, o.ttl);
   if (o.tos !== undefined) checkByte(`${name}.tos`, o.tos);

@@ -14,8 +14,9 @@ import {
 import { type SendData, toBytes } from '../core/datagram-socket.js';
 import type { ErrorQueueRecord } from '../core/error-queue.js';
 import { InetSocketBase, type ReceivedDatagram } from '../core/inet-base.js';
-import { checkPort, type InetAddress } from '../core/sockaddr.js';
-import { explain, hasCode, invalidArgType, outOfRange } from '../errors.js';
+import type { InetAddress } from '../core/sockaddr.js';
+import { checkInteger, checkPort, invalidArgType } from '../core/validate.js';
+import { explain, hasCode } from '../errors.js';
 import { constants, native } from '../native.js';
 import { explainOffloadError, GRO_MISSING, GSO_MISSING, GSO_REFUSED, requireSegmentation } from './offload.js';
 import {
@@ -76,6 +77,15 @@ interface Arrival {
   tos: number | undefined;
   segmentSize: number | undefined;
 }
+
+// What a datagram without control messages (none asked for) reports: shared, never written.
+const NO_ARRIVAL: Readonly<Arrival> = Object.freeze({
+  localAddress: undefined,
+  interfaceIndex: undefined,
+  ttl: undefined,
+  tos: undefined,
+  segmentSize: undefined,
+});
 
 /**
  * A UDP socket. Create with {@link UdpSocket.create}, `bind()` to receive, `send()` /
@@ -142,6 +152,13 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
     if (o.receiveTos) {
       if (v6) native.setsockopt(fd, constants.IPPROTO_IPV6, constants.IPV6_RECVTCLASS, 1);
       else native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTOS, 1);
+    }
+    // IPv4 datagrams to a dual-stack IPv6 socket come with the IPv4 control messages, and only
+    // those asked for at level IPPROTO_IP (udpv6_recvmsg: ip_cmsg_recv for them, the IPv6 ones
+    // otherwise; IPV6_PKTINFO alone covers both).
+    if (v6 && o.ipv6Only !== true) {
+      if (o.receiveTtl) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTTL, 1);
+      if (o.receiveTos) native.setsockopt(fd, constants.IPPROTO_IP, constants.IP_RECVTOS, 1);
     }
     if (o.ttl !== undefined) this.ttl = o.ttl;
     if (o.tos !== undefined) this.tos = o.tos;
@@ -325,7 +342,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
    * @example await socket.sendBatch(chunks.map((data) => ({ data, port: 5000, address: '192.0.2.9' })));
    */
   sendBatch(datagrams: readonly UdpDatagram[]): Promise<number> {
-    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an array', datagrams);
+    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an instance of Array', datagrams);
     const count = datagrams.length;
     const datas: Uint8Array[] = new Array(count);
     const targets: (Buffer | null)[] = new Array(count);
@@ -343,7 +360,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
         controls[i] = controls[i - 1] as Buffer | null;
         continue;
       }
-      const options = checkSendOptions(d, name);
+      const options = checkSendOptions(d, name, true);
       targets[i] = this.#target(options);
       try {
         controls[i] = this.#control(options);
@@ -385,9 +402,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
   }
 
   #checkDestinationPort(port: unknown, name: string): number {
-    checkPort(port, name);
-    if (port === 0) throw outOfRange(name, '>= 1 and <= 65535', port);
-    return port as number;
+    return checkInteger(name, port, 1, 65535);
   }
 
   #loopback(): string {
@@ -483,6 +498,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
   }
 
   #arrival(control: ControlMessage[]): Arrival {
+    if (control.length === 0) return NO_ARRIVAL;
     const arrival: Arrival = {
       localAddress: undefined,
       interfaceIndex: undefined,

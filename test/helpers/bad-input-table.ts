@@ -11,6 +11,7 @@ import { getsockopt, setCongestion, setsockopt } from '../../lib/index.js';
 import { constants } from '../../lib/native.js';
 import { PacketSocket } from '../../lib/packet/index.js';
 import { readPcap } from '../../lib/pcap/index.js';
+import { UdpSocket } from '../../lib/udp/index.js';
 import { UdpLiteSocket } from '../../lib/udplite/index.js';
 import { UnixDatagramSocket } from '../../lib/unix/index.js';
 
@@ -34,6 +35,11 @@ const closedPacket = () => {
 };
 const closedUdpLite = () => {
   const socket = UdpLiteSocket.create({ family: 4 });
+  socket.close();
+  return socket;
+};
+const closedUdp = () => {
+  const socket = UdpSocket.create({ family: 4 });
   socket.close();
   return socket;
 };
@@ -219,6 +225,50 @@ export const BAD_INPUT: BadInputRow[] = [
     call: () => closedUdpLite().send('x', 9, '127.0.0.1'),
   },
   { fn: 'UdpLiteSocket#sendCoverage', input: 'closed socket', error: closed, call: () => closedUdpLite().sendCoverage },
+  // --- UdpSocket --------------------------------------------------------------------------------
+  {
+    fn: 'UdpSocket.create',
+    input: 'unknown option (`{ family: 4, recievePacketInfo: true }`)',
+    error: valueError,
+    call: () => UdpSocket.create({ family: 4, recievePacketInfo: true } as never),
+  },
+  {
+    fn: 'UdpSocket.create',
+    input: '`tos: 256`',
+    error: rangeError,
+    call: () => UdpSocket.create({ family: 4, tos: 256 }),
+  },
+  {
+    fn: 'UdpSocket.create',
+    input: "`mtuDiscovery: 'sometimes'`",
+    error: valueError,
+    call: () => UdpSocket.create({ family: 4, mtuDiscovery: 'sometimes' as never }),
+  },
+  {
+    fn: 'UdpSocket.create',
+    input: '`bindToDevice: "nope0"` (no such interface)',
+    error: { name: 'Error', code: 'ENODEV', errno: -19, syscall: 'setsockopt' },
+    call: () => UdpSocket.create({ family: 4, bindToDevice: 'nope0' }),
+  },
+  {
+    fn: 'UdpSocket#send',
+    input: '`{ port: 9, source: "here" }` (not an address)',
+    error: valueError,
+    call: () => UdpSocket.create({ family: 4 }).send('x', { port: 9, source: 'here' }),
+  },
+  {
+    fn: 'UdpSocket#send',
+    input: '`{ port: 9, segmentSize: 0 }`',
+    error: rangeError,
+    call: () => UdpSocket.create({ family: 4 }).send('x', { port: 9, segmentSize: 0 }),
+  },
+  {
+    fn: 'UdpSocket#remoteAddress',
+    input: 'not connected',
+    error: { name: 'Error', code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' },
+    call: () => UdpSocket.create({ family: 4 }).remoteAddress(),
+  },
+  { fn: 'UdpSocket#sendBatch', input: 'closed socket', error: closed, call: () => closedUdp().sendBatch([]) },
   // --- UnixDatagramSocket -----------------------------------------------------------------------
   {
     fn: 'UnixDatagramSocket.create',
