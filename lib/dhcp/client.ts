@@ -74,10 +74,6 @@ const REQUEST_KEYS = [
   'signal',
 ];
 
-/** packet(7) tp_status: the checksum is left to the device (CHECKSUM_PARTIAL), or the device checked it. */
-const TP_STATUS_CSUMNOTREADY = 0x8;
-const TP_STATUS_CSUM_VALID = 0x80;
-
 function checkLeaseOptions(
   options: RequestLeaseOptions,
 ): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs' | 'declineWaitMs'>> {
@@ -96,27 +92,17 @@ function checkLeaseOptions(
   return { attempts, retransmitMs, declineWaitMs };
 }
 
-/**
- * The UDP checksum of a received datagram is to be trusted when the kernel says so in tp_status:
- * on veth and loopback a locally sent datagram arrives with CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY)
- * and the field holds only the pseudo-header sum, which is not wrong but not computed yet (udhcpc
- * reads PACKET_AUXDATA for the same reason). Otherwise it is checked here; 0 means "none" over IPv4.
- */
-function udpChecksumAcceptable(packet: Packet, source: string, destination: string, segment: Buffer): boolean {
-  if (packet.status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) return true;
-  if (segment.readUInt16BE(6) === 0) return true;
-  return verifyTransportChecksum({ source, destination, protocol: IPPROTO_UDP, segment });
-}
-
 /** The DHCP message in a received packet, or null when it is not a sound reply to us. */
 function replyIn(packet: Packet): DhcpMessage | null {
-  const ip = decodeIPv4(packet.data);
-  if (!ip.ok || ip.truncated || ip.isFragment || !ip.checksumValid || ip.protocol !== IPPROTO_UDP) return null;
-  const udp = decodeUdp(ip.payload, { segmentLength: ip.payload.length });
-  if (!udp.ok || udp.truncated || udp.destinationPort !== DHCP_CLIENT_PORT) return null;
-  if (!udpChecksumAcceptable(packet, ip.source, ip.destination, ip.payload.subarray(0, udp.length))) return null;
+  const { network, transport } = packet.decode();
+  if (network?.layer !== 'ipv4' || network.truncated || network.isFragment || !network.checksumValid) return null;
+  if (transport?.layer !== 'udp' || transport.truncated || transport.destinationPort !== DHCP_CLIENT_PORT) return null;
+  // On veth and loopback a reply a local UDP socket sent arrives with its checksum left to
+  // offload (TP_STATUS_CSUMNOTREADY): decode() says 'not-computed', which is not wrong; udhcpc
+  // accepts those too (PACKET_AUXDATA). Only a checksum that is there and wrong is refused.
+  if (transport.checksumStatus === 'bad') return null;
   try {
-    return decodeDhcpMessage(udp.payload);
+    return decodeDhcpMessage(transport.payload);
   } catch {
     return null; // not a DHCP message: another program's traffic on port 68, or garbage
   }
