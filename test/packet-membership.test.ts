@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PacketSocket } from '../lib/packet/index.js';
 import { checked, PeerNetns } from './helpers/peer-netns.js';
+import { waitUntil } from './helpers/wait.js';
 
 const GROUP = '01:00:5e:01:02:03';
 const OTHER = '01:00:5e:7f:00:09';
@@ -90,5 +91,59 @@ describe('kernel state', () => {
     [{ interface: 'lo', allMulticast: 1 }, 'ERR_INVALID_ARG_TYPE'],
   ])('PacketSocket.create(%j) fails with %s', (options, code) => {
     expect(() => PacketSocket.create(options as never)).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('delivery through a macvlan', () => {
+  it('receives a multicast group only with its membership, every group with allMulticast', async () => {
+    // macvlan filters multicast by its device list, as a NIC does (veth lets everything through).
+    // The peer sends a frame to GROUP, one to OTHER, then a broadcast; they arrive in that order,
+    // so once the broadcast is in, every earlier frame that was coming has come.
+    const cases: [object, string[]][] = [
+      [{}, []],
+      [{ multicast: [GROUP] }, [GROUP]],
+      [{ allMulticast: true }, [GROUP, OTHER]],
+    ];
+    const script = [
+      'import socket, sys',
+      's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
+      's.bind((sys.argv[1], 0))',
+      'for dst in sys.argv[3:]:',
+      '    mac = lambda m: bytes.fromhex(m.replace(":", ""))',
+      '    s.send(mac(dst) + mac(sys.argv[2]) + b"\\x88\\xb5" + dst.encode().ljust(46, b"\\0"))',
+    ].join('\n');
+    let n = 0;
+    for (const [options, expected] of cases) {
+      const device = `${pair.local}v${n++}`;
+      await checked('ip', ['link', 'add', 'link', pair.local, 'name', device, 'type', 'macvlan', 'mode', 'bridge']);
+      await checked('ip', ['link', 'set', device, 'up']);
+      const socket = PacketSocket.create({ interface: device, ...options });
+      const seen: string[] = [];
+      socket.on('packet', (packet) => {
+        const data = packet.data;
+        if (data.readUInt16BE(12) === 0x88b5) seen.push(data.subarray(14).toString().replace(/\0+$/, ''));
+      });
+      try {
+        await checked('nsenter', [
+          `--net=/proc/${pair.pid}/ns/net`,
+          '--',
+          'python3',
+          '-c',
+          script,
+          pair.peer,
+          pair.peerMac,
+          GROUP,
+          OTHER,
+          'ff:ff:ff:ff:ff:ff',
+        ]);
+        expect(await waitUntil(() => seen.includes('ff:ff:ff:ff:ff:ff'), 10_000)).toBe(true);
+        expect(
+          seen.filter((d) => d !== 'ff:ff:ff:ff:ff:ff'),
+          JSON.stringify(options),
+        ).toEqual(expected);
+      } finally {
+        socket.close();
+      }
+    }
   });
 });
