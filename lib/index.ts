@@ -1,5 +1,6 @@
 // rawsock: the Linux socket features Node lacks.
 
+export * from './arp/index.js';
 export * as bpf from './bpf/index.js';
 export * from './congestion/index.js';
 export type { SendData } from './core/datagram-socket.js';

@@ -5,7 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { udpPort } from '../lib/bpf/builders.js';
 import { verifyTransportChecksum } from '../lib/decode/checksum.js';
 import { decodeIPv4 } from '../lib/decode/ipv4.js';
-import { applyLease, DhcpTimeoutError, requestLease } from '../lib/dhcp/index.js';
+import {
+  applyLease,
+  DhcpConflictError,
+  DhcpTimeoutError,
+  releaseLease,
+  renewLease,
+  requestLease,
+} from '../lib/dhcp/index.js';
 import { type Packet, PacketSocket } from '../lib/packet/index.js';
 import { listInterfaces } from '../lib/rtnetlink/index.js';
 import { type DhcpServer, startDnsmasq, startUdhcpd } from './helpers/dhcp-servers.js';
@@ -79,6 +86,25 @@ describe.each([
     const ping = await checked('ping', ['-c', '1', '-W', '5', pair.peerIp]);
     expect(ping.stdout).toContain('1 received');
   });
+
+  it('renews the lease by unicast from the leased address and releases it', async () => {
+    const pair = await link();
+    const server = await start(pair, leaseTime);
+    const lease = await requestLease({ interface: pair.local, retransmitMs: 1000 });
+    await applyLease(lease);
+    const renewed = await renewLease(lease, { retransmitMs: 1000 });
+    expect(renewed).toMatchObject({ address: lease.address, leaseTime, serverIdentifier: pair.peerIp });
+    expect(renewed.obtainedAt.getTime()).toBeGreaterThanOrEqual(lease.obtainedAt.getTime());
+    await expectRecorded(server, pair.localMac, lease.address, '');
+    await releaseLease(renewed);
+    // The server forgets (dnsmasq) or expires (udhcpd) the lease it recorded.
+    expect(
+      await waitUntil(
+        async () => (await server.leases()).every((l) => l.mac !== pair.localMac || l.expiresIn <= 0),
+        10_000,
+      ),
+    ).toBe(true);
+  });
 });
 
 describe('received UDP checksums', () => {
@@ -141,6 +167,49 @@ describe('received UDP checksums', () => {
   });
 });
 
+it('with checkAddress, declines an address another host answers ARP for and takes the next one', async () => {
+  const pair = await link();
+  const taken = `${pair.subnet}.50`;
+  // The peer already has .50; dnsmasq is told to give it to us, and has .51 left in its range.
+  await pair.exec('ip', ['addr', 'add', `${taken}/24`, 'dev', pair.peer]);
+  const server = await startDnsmasq(pair, 3600, { rangeEnd: 51, args: [`--dhcp-host=${pair.localMac},${taken}`] });
+  const lease = await requestLease({
+    interface: pair.local,
+    retransmitMs: 1000,
+    attempts: 2,
+    // Unicast replies to .50 would stay inside the peer, which has that address: ask for broadcasts.
+    broadcastFlag: true,
+    checkAddress: { probes: 2, initialDelayMs: 0, minIntervalMs: 100, maxIntervalMs: 100, waitMs: 300 },
+    declineWaitMs: 100,
+  });
+  expect(lease.address, server.log()).toBe(`${pair.subnet}.51`);
+  expect(server.log()).toContain(`DHCPDECLINE(${pair.peer}) ${taken} ${pair.localMac}`);
+  expect(server.log()).toContain(`address in use by ${pair.peerMac}`);
+  await expectRecorded(server, pair.localMac, lease.address, '');
+});
+
+it('with checkAddress, fails with DhcpConflictError when every address offered is in use', async () => {
+  const pair = await link();
+  // The peer has the whole range, .50 to .52: whatever dnsmasq offers next is taken.
+  for (const host of [50, 51, 52])
+    await pair.exec('ip', ['addr', 'add', `${pair.subnet}.${host}/24`, 'dev', pair.peer]);
+  const server = await startDnsmasq(pair, 3600, {
+    rangeEnd: 52,
+    args: [`--dhcp-host=${pair.localMac},${pair.subnet}.50`],
+  });
+  const error = await requestLease({
+    interface: pair.local,
+    retransmitMs: 500,
+    attempts: 2,
+    broadcastFlag: true,
+    checkAddress: { probes: 1, initialDelayMs: 0, waitMs: 300 },
+    declineWaitMs: 50,
+  }).catch((e) => e);
+  expect(error, server.log()).toBeInstanceOf(DhcpConflictError);
+  expect(error).toMatchObject({ code: 'ERR_RAWSOCK_DHCP_CONFLICT', conflictingMac: pair.peerMac });
+  expect(server.log().match(/DHCPDECLINE/g)).toHaveLength(3);
+});
+
 it('gives a timeout error naming the phase when no server answers', async () => {
   const pair = await link();
   const started = Date.now();
@@ -167,6 +236,9 @@ it.each([
   [{ interface: 'lo', signal: 'x' }, 'ERR_INVALID_ARG_TYPE'],
   [{ interface: 'lo', hostName: 7 }, 'ERR_INVALID_ARG_TYPE'],
   [{ interface: 'lo', requestedAddress: 'x' }, 'ERR_INVALID_ARG_VALUE'],
+  [{ interface: 'lo', retransmit: 100 }, 'ERR_INVALID_ARG_VALUE'], // misspelt: not silently ignored
+  [{ interface: 'lo', broadcastFlag: 1 }, 'ERR_INVALID_ARG_TYPE'],
+  [{ interface: 'lo', checkAddress: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
   [null, 'ERR_INVALID_ARG_TYPE'],
 ])('requestLease(%j) fails with %s before sending', async (options, code) => {
   await expect(requestLease(options as never)).rejects.toMatchObject({ code });

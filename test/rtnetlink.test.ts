@@ -346,8 +346,42 @@ describe('LinkMonitor', () => {
     expect(monitor.closed).toBe(true);
   });
 
+  it('after the kernel dropped events (ENOBUFS), reads the state again and reports each change once', async () => {
+    const monitor = await LinkMonitor.open({ ipv6: false });
+    const errors: unknown[] = [];
+    monitor.on('error', (error) => errors.push(error));
+    // A loop that does not read yet: after 4 events the monitor stops reading, and the kernel's
+    // queue for it overflows while 1500 addresses are added.
+    const loop = monitor.events({ highWaterMark: 4 });
+    const commands = Array.from(
+      { length: 1500 },
+      (_, i) => `addr add 198.19.${Math.floor(i / 250)}.${(i % 250) + 1}/32 dev ${pair.local}`,
+    );
+    await run('ip', ['-batch', '-'], { input: `${commands.join('\n')}\n` });
+    const added = new Set<string>();
+    let lines = 0;
+    for await (const event of loop) {
+      lines++;
+      if (event.type === 'address-added' && event.address.address.startsWith('198.19.')) {
+        expect(added.has(event.address.address)).toBe(false);
+        added.add(event.address.address);
+      }
+      if (added.size === 1500) break;
+    }
+    expect(added.size).toBe(1500);
+    expect(monitor.addresses.filter((a) => a.address.startsWith('198.19.'))).toHaveLength(1500);
+    expect(errors).toEqual([]);
+    expect(monitor.resyncs).toBeGreaterThanOrEqual(1); // the overflow did happen
+    expect(lines).toBeGreaterThanOrEqual(1500);
+    monitor.close();
+    await run('ip', ['-batch', '-'], {
+      input: `${commands.map((c) => c.replace('addr add', 'addr del')).join('\n')}\n`,
+    });
+  });
+
   it('refuses bad options', async () => {
     await expect(LinkMonitor.open({ ipv4: 'yes' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(LinkMonitor.open(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(LinkMonitor.open({ link: true } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
   });
 });

@@ -6,7 +6,15 @@
  * verified only when the context carries the addresses.
  */
 import { IPPROTO_ICMPV6, internetChecksum, verifyTransportChecksum } from './checksum.js';
-import { asBuffer, type Decoded, fail, type Layer, type TransportContext } from './result.js';
+import {
+  asBuffer,
+  type ChecksumStatus,
+  checksumFields,
+  type Decoded,
+  fail,
+  type Layer,
+  type TransportContext,
+} from './result.js';
 import { pseudoAddresses } from './udp.js';
 
 /** Identifier and sequence number of echo requests and replies. */
@@ -33,6 +41,11 @@ export interface IcmpHeader {
   checksum: number;
   /** Whether the checksum is right; absent when the message is truncated or (ICMPv6) there are no addresses. */
   checksumValid?: boolean;
+  /**
+   * 'valid', 'bad', or 'not-computed' (left to offload: see ChecksumStatus); absent when it
+   * cannot be checked. `checksumValid` is absent for 'not-computed'.
+   */
+  checksumStatus?: ChecksumStatus;
   /** The 4 type-specific bytes after the checksum (a view). */
   restOfHeader: Buffer;
   /** Present for echo requests and replies. */
@@ -60,7 +73,7 @@ function decode(layer: Layer & ('icmp' | 'icmpv6'), data: Uint8Array, context?: 
   const end = Math.min(segmentLength, b.length);
   const message = b.subarray(0, end);
   let checksumValid: boolean | undefined;
-  if (!truncated) {
+  if (!truncated && !context?.checksumNotComputed) {
     if (layer === 'icmp') {
       checksumValid = internetChecksum(message) === 0;
     } else {
@@ -75,7 +88,7 @@ function decode(layer: Layer & ('icmp' | 'icmpv6'), data: Uint8Array, context?: 
     type,
     code: b.readUInt8(1),
     checksum: b.readUInt16BE(2),
-    ...(checksumValid === undefined ? {} : { checksumValid }),
+    ...checksumFields(context, checksumValid),
     restOfHeader: b.subarray(4, 8),
     ...(isEcho ? { echo: { identifier: b.readUInt16BE(4), sequence: b.readUInt16BE(6) } } : {}),
     payload: b.subarray(8, end),

@@ -92,6 +92,7 @@ export {
   type TransportHeader,
 } from './packet.js';
 export type {
+  ChecksumStatus,
   Decoded,
   DecodeError,
   DecodeFailure,

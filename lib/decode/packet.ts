@@ -38,6 +38,11 @@ export interface DecodePacketOptions {
   linkType: PacketLinkType;
   /** EtherType of a `cooked` packet (0x0800 IPv4, 0x86dd IPv6), in host order. */
   protocol?: number;
+  /**
+   * The transport checksum was left to offload (the packet socket's TP_STATUS_CSUMNOTREADY):
+   * it is reported as 'not-computed' instead of being checked (Packet.decode() sets this).
+   */
+  checksumNotComputed?: boolean;
 }
 
 /** The network layers `decodePacket` understands. */
@@ -177,7 +182,12 @@ export function decodePacket(data: Uint8Array, options: DecodePacketOptions): De
         : ip.payload.length;
   const context: TransportContext = moreFragments
     ? { segmentLength: Number.POSITIVE_INFINITY }
-    : { source: ip.sourceBytes, destination: ip.destinationBytes, segmentLength: declared };
+    : {
+        source: ip.sourceBytes,
+        destination: ip.destinationBytes,
+        segmentLength: declared,
+        ...(options.checksumNotComputed ? { checksumNotComputed: true } : {}),
+      };
 
   const segment = ip.payload;
   let transport: Decoded<TransportHeader>;

@@ -89,4 +89,28 @@ export interface TransportContext {
    * cut by its snap length, or a first fragment). Defaults to `data.length`.
    */
   segmentLength?: number;
+  /**
+   * The checksum field was left to offload and holds only the pseudo-header sum (the kernel's
+   * CHECKSUM_PARTIAL, which a packet socket reports as TP_STATUS_CSUMNOTREADY): it is not
+   * checked, and the status is 'not-computed'.
+   */
+  checksumNotComputed?: boolean;
+}
+
+/**
+ * What a transport checksum says: 'valid' or 'bad' as computed from the bytes, or
+ * 'not-computed' when the sender left it to offload (CHECKSUM_PARTIAL: locally sent traffic on
+ * veth and loopback, or captured before the NIC filled it in). Absent when it cannot be checked
+ * (no addresses, truncated) or there is none (a UDP checksum of 0 over IPv4).
+ */
+export type ChecksumStatus = 'valid' | 'bad' | 'not-computed';
+
+/** @internal The status fields for a checksum verdict (undefined: unknown). */
+export function checksumFields(
+  context: TransportContext | undefined,
+  valid: boolean | undefined,
+): { checksumValid?: boolean; checksumStatus?: ChecksumStatus } {
+  if (context?.checksumNotComputed) return { checksumStatus: 'not-computed' };
+  if (valid === undefined) return {};
+  return { checksumValid: valid, checksumStatus: valid ? 'valid' : 'bad' };
 }

@@ -5,7 +5,7 @@
  * words) with the flag bits, window, checksum, urgent pointer, then options up to the data offset.
  */
 import { IPPROTO_TCP, verifyTransportChecksum } from './checksum.js';
-import { asBuffer, type Decoded, fail, type TransportContext } from './result.js';
+import { asBuffer, type ChecksumStatus, checksumFields, type Decoded, fail, type TransportContext } from './result.js';
 import { pseudoAddresses } from './udp.js';
 
 /** The TCP flag bits. */
@@ -62,6 +62,11 @@ export interface TcpHeader {
   checksum: number;
   /** Whether the checksum is right for the pseudo-header; absent when not checkable (no addresses, truncated). */
   checksumValid?: boolean;
+  /**
+   * 'valid', 'bad', or 'not-computed' (left to offload: see ChecksumStatus); absent when it
+   * cannot be checked. `checksumValid` is absent for 'not-computed'.
+   */
+  checksumStatus?: ChecksumStatus;
   /** Urgent pointer: offset of the end of urgent data (meaningful when `flags.urg`). */
   urgentPointer: number;
   /** Bytes of options (headerLength − 20). */
@@ -152,9 +157,12 @@ export function decodeTcp(data: Uint8Array, context?: TransportContext): Decoded
     },
     window: b.readUInt16BE(14),
     checksum,
-    ...(pseudo && !truncated
-      ? { checksumValid: verifyTransportChecksum({ ...pseudo, protocol: IPPROTO_TCP, segment: b.subarray(0, end) }) }
-      : {}),
+    ...checksumFields(
+      context,
+      pseudo && !truncated && !context?.checksumNotComputed
+        ? verifyTransportChecksum({ ...pseudo, protocol: IPPROTO_TCP, segment: b.subarray(0, end) })
+        : undefined,
+    ),
     urgentPointer: b.readUInt16BE(18),
     optionsLength: headerLength - 20,
     options,

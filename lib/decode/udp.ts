@@ -2,7 +2,7 @@
  * UDP (RFC 768): source port, destination port, length (header + payload), checksum.
  */
 import { IPPROTO_UDP, verifyTransportChecksum } from './checksum.js';
-import { asBuffer, type Decoded, fail, type TransportContext } from './result.js';
+import { asBuffer, type ChecksumStatus, checksumFields, type Decoded, fail, type TransportContext } from './result.js';
 
 /** A decoded UDP header. */
 export interface UdpHeader {
@@ -22,6 +22,11 @@ export interface UdpHeader {
    * checksum over IPv6 is invalid (RFC 8200 §8.1) and reported as `false`.
    */
   checksumValid?: boolean;
+  /**
+   * 'valid', 'bad', or 'not-computed' (left to offload: see ChecksumStatus); absent when it
+   * cannot be checked. `checksumValid` is absent for 'not-computed'.
+   */
+  checksumStatus?: ChecksumStatus;
   /** The payload, up to the length field (a view). */
   payload: Buffer;
   /** True when the data ends before the length field says. */
@@ -58,7 +63,7 @@ export function decodeUdp(data: Uint8Array, context?: TransportContext): Decoded
   const truncated = length > b.length;
   const pseudo = pseudoAddresses(context);
   let checksumValid: boolean | undefined;
-  if (pseudo && !truncated) {
+  if (pseudo && !truncated && !context?.checksumNotComputed) {
     if (checksum === 0) {
       if (isIPv6Address(pseudo.source)) checksumValid = false;
     } else {
@@ -72,7 +77,7 @@ export function decodeUdp(data: Uint8Array, context?: TransportContext): Decoded
     destinationPort: b.readUInt16BE(2),
     length,
     checksum,
-    ...(checksumValid === undefined ? {} : { checksumValid }),
+    ...checksumFields(context, checksumValid),
     payload: b.subarray(8, Math.min(length, b.length)),
     truncated,
   };

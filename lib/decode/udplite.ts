@@ -7,7 +7,7 @@
  * layer. The checksum is mandatory: a stored 0 is invalid (Linux drops it).
  */
 import { IPPROTO_UDPLITE, verifyTransportChecksum } from './checksum.js';
-import { asBuffer, type Decoded, fail, type TransportContext } from './result.js';
+import { asBuffer, type ChecksumStatus, checksumFields, type Decoded, fail, type TransportContext } from './result.js';
 import { pseudoAddresses } from './udp.js';
 
 /** A decoded UDP-Lite header. */
@@ -31,6 +31,11 @@ export interface UdpLiteHeader {
    * context has no addresses or the covered bytes were not all captured.
    */
   checksumValid?: boolean;
+  /**
+   * 'valid', 'bad', or 'not-computed' (left to offload: see ChecksumStatus); absent when it
+   * cannot be checked. `checksumValid` is absent for 'not-computed'.
+   */
+  checksumStatus?: ChecksumStatus;
   /** The bytes after the 8-byte header (a view). */
   payload: Buffer;
   /** True when the data ends before the datagram does. */
@@ -61,7 +66,7 @@ export function decodeUdpLite(data: Uint8Array, context?: TransportContext): Dec
   const checksum = b.readUInt16BE(6);
   const pseudo = pseudoAddresses(context);
   let checksumValid: boolean | undefined;
-  if (pseudo && coveredLength <= b.length && Number.isFinite(datagramLength)) {
+  if (pseudo && coveredLength <= b.length && Number.isFinite(datagramLength) && !context?.checksumNotComputed) {
     checksumValid =
       checksum !== 0 &&
       verifyTransportChecksum({
@@ -83,7 +88,7 @@ export function decodeUdpLite(data: Uint8Array, context?: TransportContext): Dec
     coveredLength,
     partialCoverage: coverage !== 0 && coverage < datagramLength,
     checksum,
-    ...(checksumValid === undefined ? {} : { checksumValid }),
+    ...checksumFields(context, checksumValid),
     payload: b.subarray(8, Math.min(datagramLength, b.length)),
     truncated: datagramLength > b.length,
   };

@@ -1,4 +1,5 @@
 // applyLease(): what udhcpc's default script does with a lease, over rtnetlink instead of `ip`.
+import { checkOptions, invalidArgType } from '../core/validate.js';
 import { addAddress, addRoute } from '../rtnetlink/interfaces.js';
 import type { DhcpLease } from './lease.js';
 
@@ -21,6 +22,8 @@ export interface ApplyLeaseOptions {
  * @example await applyLease(await requestLease({ interface: 'eth0' }))
  */
 export async function applyLease(lease: DhcpLease, options: ApplyLeaseOptions = {}): Promise<void> {
+  checkOptions('options', options, ['defaultRoute', 'routeMetric'], 'applyLease()');
+  if (lease === null || typeof lease !== 'object') throw invalidArgType('lease', 'a lease from requestLease()', lease);
   const lifetime = lease.leaseTime;
   await addAddress(
     {

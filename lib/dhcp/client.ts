@@ -4,14 +4,13 @@
 // no address to bind yet), and every request leaves as a broadcast from 0.0.0.0:68 to
 // 255.255.255.255:67, link destination ff:ff:ff:ff:ff:ff, padded to 300 bytes.
 import { randomInt } from 'node:crypto';
+import { type ProbeOptions, probeAddress } from '../arp/probe.js';
 import { udpPort } from '../bpf/builders.js';
+import { checkBoolean, checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
-import { IPPROTO_UDP, verifyTransportChecksum } from '../decode/checksum.js';
-import { decodeIPv4 } from '../decode/ipv4.js';
-import { decodeUdp } from '../decode/udp.js';
-import { invalidArgType, outOfRange } from '../errors.js';
+import { IPPROTO_UDP } from '../decode/checksum.js';
 import { type Packet, PacketSocket } from '../packet/index.js';
-import { DhcpNakError, DhcpTimeoutError } from './errors.js';
+import { DhcpConflictError, DhcpNakError, DhcpTimeoutError } from './errors.js';
 import { type DhcpLease, leaseFromAck } from './lease.js';
 import {
   DHCP_CLIENT_PORT,
@@ -21,6 +20,7 @@ import {
   encodeDhcpMessage,
 } from './message.js';
 import type { DhcpMessageType, DhcpOptions } from './options.js';
+import { abortError, backoff, DEFAULT_PARAMETERS, delay } from './retransmit.js';
 
 /**
  * Options of {@link requestLease}.
@@ -46,65 +46,61 @@ export interface RequestLeaseOptions {
    * waits twice as long, up to 64 s, randomised by up to ±1 s (a quarter of the wait when shorter).
    */
   retransmitMs?: number;
+  /**
+   * Probe the acknowledged address with ARP before taking it (RFC 2131 §2.2, udhcpc -a): when
+   * another host answers for it, send DHCPDECLINE, wait `declineWaitMs` and start over. `true`
+   * probes with RFC 5227's timings; an object sets them (see probeAddress). Default false.
+   */
+  checkAddress?: boolean | Omit<ProbeOptions, 'interface' | 'signal'>;
+  /** Wait after a DHCPDECLINE before the next DHCPDISCOVER (RFC 2131 §3.1 step 5: at least 10 s; default 10000). */
+  declineWaitMs?: number;
   /** Ends the exchange: requestLease rejects with an AbortError. */
   signal?: AbortSignal;
 }
 
-/** udhcpc's default request list: subnet, router, DNS, host name, domain, broadcast, NTP, lease, T1, T2. */
-const DEFAULT_PARAMETERS = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59];
-/** packet(7) tp_status: the checksum is left to the device (CHECKSUM_PARTIAL), or the device checked it. */
-const TP_STATUS_CSUMNOTREADY = 0x8;
-const TP_STATUS_CSUM_VALID = 0x80;
+const REQUEST_KEYS = [
+  'interface',
+  'hostName',
+  'requestedAddress',
+  'vendorClassIdentifier',
+  'parameterRequestList',
+  'broadcastFlag',
+  'attempts',
+  'retransmitMs',
+  'checkAddress',
+  'declineWaitMs',
+  'signal',
+];
 
-function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
-    name: 'AbortError',
-    code: 'ABORT_ERR',
-  });
-}
-
-function checkOptions(options: RequestLeaseOptions): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs'>> {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const attempts = options.attempts ?? 4;
-  const retransmitMs = options.retransmitMs ?? 4000;
-  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 1 || attempts > 100) {
-    throw outOfRange('options.attempts', 'an integer from 1 to 100', attempts);
-  }
-  if (
-    typeof retransmitMs !== 'number' ||
-    !Number.isInteger(retransmitMs) ||
-    retransmitMs < 10 ||
-    retransmitMs > 64_000
-  ) {
-    throw outOfRange('options.retransmitMs', 'an integer from 10 to 64000', retransmitMs);
-  }
+function checkLeaseOptions(
+  options: RequestLeaseOptions,
+): Required<Pick<RequestLeaseOptions, 'attempts' | 'retransmitMs' | 'declineWaitMs'>> {
+  checkOptions('options', options, REQUEST_KEYS, 'requestLease()');
+  const attempts = checkInteger('options.attempts', options.attempts ?? 4, 1, 100);
+  const retransmitMs = checkInteger('options.retransmitMs', options.retransmitMs ?? 4000, 10, 64_000);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an AbortSignal', options.signal);
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
   }
-  return { attempts, retransmitMs };
-}
-
-/**
- * The UDP checksum of a received datagram is to be trusted when the kernel says so in tp_status:
- * on veth and loopback a locally sent datagram arrives with CHECKSUM_PARTIAL (TP_STATUS_CSUMNOTREADY)
- * and the field holds only the pseudo-header sum, which is not wrong but not computed yet (udhcpc
- * reads PACKET_AUXDATA for the same reason). Otherwise it is checked here; 0 means "none" over IPv4.
- */
-function udpChecksumAcceptable(packet: Packet, source: string, destination: string, segment: Buffer): boolean {
-  if (packet.status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) return true;
-  if (segment.readUInt16BE(6) === 0) return true;
-  return verifyTransportChecksum({ source, destination, protocol: IPPROTO_UDP, segment });
+  const declineWaitMs = checkInteger('options.declineWaitMs', options.declineWaitMs ?? 10_000, 0, 600_000);
+  if (options.broadcastFlag !== undefined) checkBoolean('options.broadcastFlag', options.broadcastFlag);
+  const check = options.checkAddress;
+  if (check !== undefined && typeof check !== 'boolean' && (check === null || typeof check !== 'object')) {
+    throw invalidArgType('options.checkAddress', 'a boolean or probe options', check);
+  }
+  return { attempts, retransmitMs, declineWaitMs };
 }
 
 /** The DHCP message in a received packet, or null when it is not a sound reply to us. */
 function replyIn(packet: Packet): DhcpMessage | null {
-  const ip = decodeIPv4(packet.data);
-  if (!ip.ok || ip.truncated || ip.isFragment || !ip.checksumValid || ip.protocol !== IPPROTO_UDP) return null;
-  const udp = decodeUdp(ip.payload, { segmentLength: ip.payload.length });
-  if (!udp.ok || udp.truncated || udp.destinationPort !== DHCP_CLIENT_PORT) return null;
-  if (!udpChecksumAcceptable(packet, ip.source, ip.destination, ip.payload.subarray(0, udp.length))) return null;
+  const { network, transport } = packet.decode();
+  if (network?.layer !== 'ipv4' || network.truncated || network.isFragment || !network.checksumValid) return null;
+  if (transport?.layer !== 'udp' || transport.truncated || transport.destinationPort !== DHCP_CLIENT_PORT) return null;
+  // On veth and loopback a reply a local UDP socket sent arrives with its checksum left to
+  // offload (TP_STATUS_CSUMNOTREADY): decode() says 'not-computed', which is not wrong; udhcpc
+  // accepts those too (PACKET_AUXDATA). Only a checksum that is there and wrong is refused.
+  if (transport.checksumStatus === 'bad') return null;
   try {
-    return decodeDhcpMessage(udp.payload);
+    return decodeDhcpMessage(transport.payload);
   } catch {
     return null; // not a DHCP message: another program's traffic on port 68, or garbage
   }
@@ -139,28 +135,23 @@ function waitForReply(
   });
 }
 
-/** RFC 2131 §4.1: 4 s, 8 s, … up to 64 s, each randomised by ±1 s (or a quarter of a shorter wait). */
-function backoff(first: number, attempt: number): number {
-  const base = Math.min(first * 2 ** attempt, 64_000);
-  const jitter = Math.min(1000, Math.floor(base / 4));
-  return base + randomInt(-jitter, jitter + 1);
-}
-
 /**
  * Gets a lease from a DHCP server on the link: DHCPDISCOVER until an offer comes, DHCPREQUEST for
  * it until the DHCPACK, each retransmitted with exponential backoff. A DHCPNAK starts over from
- * DHCPDISCOVER (RFC 2131 §3.1 step 5), at most three times. Needs CAP_NET_RAW (a packet socket);
+ * DHCPDISCOVER (RFC 2131 §3.1 step 5), and so does an address that `checkAddress` finds in
+ * use (after a DHCPDECLINE and `declineWaitMs`), at most three rounds in all. Needs CAP_NET_RAW (a packet socket);
  * the interface must be up, but needs no address. Applying the lease is a separate step:
  * {@link applyLease}.
  * @throws DhcpTimeoutError (code ETIMEDOUT, with `phase`) when no server answers; DhcpNakError
- * (ERR_RAWSOCK_DHCP_NAK) when the server keeps refusing; AbortError on `signal`; EPERM without
+ * (ERR_RAWSOCK_DHCP_NAK) when the server keeps refusing; DhcpConflictError
+ * (ERR_RAWSOCK_DHCP_CONFLICT) when every address offered was in use; AbortError on `signal`; EPERM without
  * CAP_NET_RAW; ENODEV for an unknown interface.
  * @example
  * const lease = await requestLease({ interface: 'eth0' });
  * console.log(lease.address, lease.prefixLength, lease.routers, lease.dnsServers, lease.leaseTime);
  */
 export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLease> {
-  const { attempts, retransmitMs } = checkOptions(options);
+  const { attempts, retransmitMs, declineWaitMs } = checkLeaseOptions(options);
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
   const socket = PacketSocket.create({
@@ -193,7 +184,11 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
         clientHardwareAddress: mac,
         seconds: Math.min(Math.floor((Date.now() - started) / 1000), 0xffff),
         broadcast: options.broadcastFlag === true,
-        options: { messageType, ...common, ...extra, parameterRequestList },
+        // RFC 2131 table 5: a DHCPDECLINE carries no parameter list, size, host name or vendor class.
+        options:
+          messageType === 'decline'
+            ? { messageType, clientIdentifier, ...extra }
+            : { messageType, ...common, ...extra, parameterRequestList },
       });
       const udp = buildUdpDatagram({
         source: '0.0.0.0',
@@ -227,7 +222,9 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
       throw new DhcpTimeoutError(interfaceName, phase, attempts, Date.now() - begun);
     };
 
-    let lastNak: DhcpMessage | null = null;
+    /** Why the last round did not end in a lease: a DHCPNAK, or an address another host has. */
+    let failure: Error | null = null;
+    const probeOptions = options.checkAddress === true ? {} : options.checkAddress || null;
     for (let round = 0; round < 3; round++) {
       // A new transaction id per round: replies to an abandoned round are ignored (RFC 2131 §4.4.1).
       const xid = randomInt(1, 0xffffffff);
@@ -248,12 +245,31 @@ export async function requestLease(options: RequestLeaseOptions): Promise<DhcpLe
           (m.options.messageType === 'ack' || m.options.messageType === 'nak') &&
           (m.options.serverIdentifier === undefined || m.options.serverIdentifier === server),
       );
-      if (reply.options.messageType === 'ack') {
-        return leaseFromAck(reply, { interfaceName, interfaceIndex: socket.interfaceIndex, hardwareAddress: mac });
+      if (reply.options.messageType === 'nak') {
+        failure = new DhcpNakError(reply.options.serverIdentifier ?? null, reply.options.message ?? null);
+        continue;
       }
-      lastNak = reply;
+      if (probeOptions !== null) {
+        const probed = await probeAddress(reply.yourAddress, {
+          ...probeOptions,
+          interface: socket.interfaceIndex,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        if (probed.conflict) {
+          // RFC 2131 §3.1 step 5 / §4.4.1: DHCPDECLINE, then wait before starting over.
+          failure = new DhcpConflictError(reply.yourAddress, probed.conflictingMac as string);
+          await send(xid, 'decline', {
+            requestedAddress: reply.yourAddress,
+            serverIdentifier: server,
+            message: `address in use by ${probed.conflictingMac}`,
+          });
+          await delay(declineWaitMs, signal);
+          continue;
+        }
+      }
+      return leaseFromAck(reply, { interfaceName, interfaceIndex: socket.interfaceIndex, hardwareAddress: mac });
     }
-    throw new DhcpNakError(lastNak?.options.serverIdentifier ?? null, lastNak?.options.message ?? null);
+    throw failure as Error;
   } finally {
     socket.close();
   }

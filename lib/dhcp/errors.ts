@@ -61,3 +61,19 @@ export class DhcpNakError extends Error {
     this.serverMessage = serverMessage;
   }
 }
+
+/** The server kept assigning an address that another host on the link answers ARP for. */
+export class DhcpConflictError extends Error {
+  /** Always 'ERR_RAWSOCK_DHCP_CONFLICT'. */
+  readonly code = 'ERR_RAWSOCK_DHCP_CONFLICT';
+  /** The address last assigned. */
+  readonly address: string;
+  /** The MAC of the host that has it. */
+  readonly conflictingMac: string;
+  constructor(address: string, conflictingMac: string) {
+    super(`the DHCP server assigned ${address}, which ${conflictingMac} already uses (declined)`);
+    this.name = 'DhcpConflictError';
+    this.address = address;
+    this.conflictingMac = conflictingMac;
+  }
+}

@@ -3,7 +3,8 @@
 // applies it over rtnetlink. See docs/dhcp.md.
 export { type ApplyLeaseOptions, applyLease } from './apply.js';
 export { type RequestLeaseOptions, requestLease } from './client.js';
-export { DhcpNakError, DhcpParseError, type DhcpParseReason, DhcpTimeoutError } from './errors.js';
+export { DhcpConflictError, DhcpNakError, DhcpParseError, type DhcpParseReason, DhcpTimeoutError } from './errors.js';
+export { formatLease } from './format.js';
 export type { DhcpLease } from './lease.js';
 export {
   DHCP_CLIENT_PORT,
@@ -16,3 +17,4 @@ export {
   encodeDhcpMessage,
 } from './message.js';
 export { DHCP_MESSAGE_TYPES, type DhcpMessageType, type DhcpOptions } from './options.js';
+export { type RenewLeaseOptions, releaseLease, renewLease } from './renew.js';

@@ -3,8 +3,9 @@
 //
 //   op 1 | htype 1 | hlen 1 | hops 1 | xid 4 | secs 2 | flags 2 | ciaddr 4 | yiaddr 4 | siaddr 4 |
 //   giaddr 4 | chaddr 16 | sname 64 | file 128 | cookie 99.130.83.99 | options (to End, 255)
+
+import { checkInteger, invalidArgType, invalidArgValue, outOfRange } from '../core/validate.js';
 import { formatIPv4, formatMac, parseIPv4, parseMac } from '../decode/address.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { DhcpParseError } from './errors.js';
 import { collectOptions, type DhcpOptions, encodeOptions, typedOptions } from './options.js';
 
@@ -129,12 +130,7 @@ export function decodeDhcpMessage(data: Uint8Array): DhcpMessage {
   };
 }
 
-function checkUint(name: string, value: unknown, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > max)
-    throw outOfRange(name, `an integer from 0 to ${max}`, value);
-  return value;
-}
+const checkUint = (name: string, value: unknown, max: number) => checkInteger(name, value, 0, max);
 
 function putText(out: Buffer, name: string, value: unknown, offset: number, size: number): void {
   if (value === undefined) return;

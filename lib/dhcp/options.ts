@@ -1,7 +1,8 @@
 // DHCP options (RFC 2132) by name: how each named option's bytes map to a typed value and back.
 // Options without a name here are kept as bytes, so nothing a server sends is lost.
+
+import { checkInteger, invalidArgType, invalidArgValue } from '../core/validate.js';
 import { formatIPv4, parseIPv4 } from '../decode/address.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { DhcpParseError } from './errors.js';
 
 /** DHCP message types (option 53, RFC 2132 §9.6) by name; the values are the wire codes 1..8. */
@@ -200,13 +201,6 @@ export function typedOptions(raw: Map<number, Uint8Array[]>, offset: number): Dh
   }
   if (other.size > 0) options.other = other;
   return options;
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw outOfRange(name, `an integer from ${min} to ${max}`, value);
-  return value;
 }
 
 function checkIPv4(name: string, value: unknown): Buffer {

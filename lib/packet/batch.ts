@@ -28,6 +28,10 @@ const {
   flagStale: FLAG_STALE,
 } = PACKET;
 
+// packet(7) tp_status bits for the transport checksum (<linux/if_packet.h>, kernel ABI).
+const TP_STATUS_CSUMNOTREADY = 0x8;
+const TP_STATUS_CSUM_VALID = 0x80;
+
 /** Where a packet was going (`sll_pkttype`, packet(7)). */
 export type PacketType =
   | 'host'
@@ -208,11 +212,27 @@ export class PacketBatch implements Iterable<Packet> {
     return (this.#meta[i * STRIDE + NETWORK_STATUS] as number) & 0xffff;
   }
   /**
-   * tp_status bits (packet(7)): e.g. TP_STATUS_CSUMNOTREADY (8) for packets this host sends
-   * whose checksum the NIC (or nobody, on lo) fills in later, TP_STATUS_CSUM_VALID (0x80).
+   * tp_status bits (packet(7), from the ring's frame header or PACKET_AUXDATA):
+   * TP_STATUS_CSUMNOTREADY (8) when the transport checksum is left to offload (CHECKSUM_PARTIAL:
+   * packets this host sends, and on veth and loopback what a local socket sent, received too),
+   * TP_STATUS_CSUM_VALID (0x80) when the device or driver says it checked it, TP_STATUS_VLAN_VALID
+   * (0x10) and TP_STATUS_VLAN_TPID_VALID (0x40) for a stripped VLAN tag, TP_STATUS_LOSING (4)
+   * when the ring dropped packets before this one.
    */
   status(i: number): number {
     return (this.#meta[i * STRIDE + NETWORK_STATUS] as number) >>> 16;
+  }
+  /**
+   * What the kernel says about packet i's transport checksum: 'not-computed' (TP_STATUS_CSUMNOTREADY:
+   * the field holds only the pseudo-header sum), 'valid' (TP_STATUS_CSUM_VALID: the device or
+   * driver vouches for it; veth vouches for frames from packet sockets without looking), or null
+   * (nothing said: decode() checks the bytes).
+   */
+  checksumOffload(i: number): 'not-computed' | 'valid' | null {
+    const status = this.status(i);
+    if (status & TP_STATUS_CSUMNOTREADY) return 'not-computed';
+    if (status & TP_STATUS_CSUM_VALID) return 'valid';
+    return null;
   }
   /** @internal Captured under a filter that was replaced since (re-checked before delivery). */
   stale(i: number): boolean {
@@ -223,10 +243,17 @@ export class PacketBatch implements Iterable<Packet> {
   decode(i: number): DecodedPacket {
     const data = this.data(i);
     const hatype = this.hardwareType(i);
+    // A checksum left to offload is 'not-computed', never a false 'bad'; all others are checked
+    // from the bytes (the kernel's CSUM_VALID is not taken on trust: see checksumOffload).
+    const checksum = this.status(i) & TP_STATUS_CSUMNOTREADY ? { checksumNotComputed: true } : {};
     if (this.#context.mode === 'raw' && (hatype === ARPHRD_ETHER || hatype === ARPHRD_LOOPBACK)) {
-      return decodePacket(data, { linkType: 'ethernet' });
+      return decodePacket(data, { linkType: 'ethernet', ...checksum });
     }
-    return decodePacket(data.subarray(this.networkOffset(i)), { linkType: 'cooked', protocol: this.protocol(i) });
+    return decodePacket(data.subarray(this.networkOffset(i)), {
+      linkType: 'cooked',
+      protocol: this.protocol(i),
+      ...checksum,
+    });
   }
 
   /**
@@ -369,11 +396,18 @@ export class Packet {
   get networkOffset(): number {
     return this.#batch.networkOffset(this.#index);
   }
-  /** tp_status bits. */
+  /** tp_status bits (see PacketBatch.status). */
   get status(): number {
     return this.#batch.status(this.#index);
   }
-  /** Link, network and transport layers (lib/decode). */
+  /** The kernel's word on the transport checksum: 'not-computed', 'valid' or null (see PacketBatch.checksumOffload). */
+  get checksumOffload(): 'not-computed' | 'valid' | null {
+    return this.#batch.checksumOffload(this.#index);
+  }
+  /**
+   * Link, network and transport layers (lib/decode). The transport's `checksumStatus` is
+   * 'not-computed' for a checksum the kernel left to offload, else 'valid' or 'bad' from the bytes.
+   */
   decode(): DecodedPacket {
     return this.#batch.decode(this.#index);
   }

@@ -15,6 +15,7 @@ import { constants, native } from '../native.js';
 import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { checkFanout, type FanoutOptions } from './fanout.js';
 import { checkProgram, type FilterProgram } from './filter.js';
+import { checkMulticastList } from './membership.js';
 
 /**
  * - `raw` (SOCK_RAW): packets start with the link-layer header (the Ethernet header on Ethernet,
@@ -117,6 +118,20 @@ export interface PacketSocketOptions {
    */
   promiscuous?: boolean;
   /**
+   * Multicast MACs to receive frames for ('01:00:5e:00:00:fb', …), each through a per-socket
+   * membership (PACKET_ADD_MEMBERSHIP / PACKET_MR_MULTICAST): the device adds them to its
+   * multicast filter while the socket holds them (reference counted, undone on close). Devices
+   * that filter multicast (NICs, macvlan) deliver those frames only then. Needs `interface`.
+   * More later with addMembership() / dropMembership().
+   */
+  multicast?: (string | Uint8Array)[];
+  /**
+   * Receive every multicast frame (PACKET_MR_ALLMULTI, per socket, reference counted as the
+   * device's allmulti count, undone on close; the IFF_ALLMULTI flag is never set by hand).
+   * Needs `interface`.
+   */
+  allMulticast?: boolean;
+  /**
    * Do not receive the packets this host sends (PACKET_IGNORE_OUTGOING, Linux >= 4.20; for fanout
    * members PACKET_FANOUT_FLAG_IGNORE_OUTGOING). On `lo` every packet is otherwise seen twice:
    * once outgoing, once incoming.
@@ -148,6 +163,8 @@ export interface ResolvedOptions {
   filter: FilterProgram | null;
   lockFilter: boolean;
   promiscuous: boolean;
+  multicast: Buffer[];
+  allMulticast: boolean;
   ignoreOutgoing: boolean;
   snapLength: number;
   ring: Required<RingOptions> | null;
@@ -263,6 +280,8 @@ const OPTION_NAMES = [
   'filter',
   'lockFilter',
   'promiscuous',
+  'multicast',
+  'allMulticast',
   'ignoreOutgoing',
   'snapLength',
   'ring',
@@ -292,6 +311,14 @@ export function resolveOptions(value: unknown): ResolvedOptions {
   if (promiscuous && index === 0) {
     throw invalidArgValue('promiscuous', 'needs an interface (membership is per interface)', promiscuous);
   }
+  const multicast = checkMulticastList(options.multicast);
+  if (multicast.length > 0 && index === 0) {
+    throw invalidArgValue('multicast', 'needs an interface (membership is per interface)', options.multicast);
+  }
+  const allMulticast = optionalBoolean('allMulticast', options.allMulticast);
+  if (allMulticast && index === 0) {
+    throw invalidArgValue('allMulticast', 'needs an interface (membership is per interface)', allMulticast);
+  }
   return {
     mode,
     type: mode === 'raw' ? constants.SOCK_RAW : constants.SOCK_DGRAM,
@@ -301,6 +328,8 @@ export function resolveOptions(value: unknown): ResolvedOptions {
     filter,
     lockFilter,
     promiscuous,
+    multicast,
+    allMulticast,
     ignoreOutgoing,
     snapLength,
     ring,

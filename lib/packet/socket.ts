@@ -1,10 +1,13 @@
 // PacketSocket: an AF_PACKET socket (packet(7)) opened without a window for unfiltered packets,
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
+import { constants as osConstants } from 'node:os';
 import { setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { deprecate } from '../core/deprecate.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
-import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed } from '../errors.js';
+import { checkBoolean } from '../core/validate.js';
+import { formatMac } from '../decode/address.js';
+import { explain, hasCode, invalidArgType, invalidArgValue, socketClosed, systemError } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { type BatchContext, type CaptureLinkType, Packet, PacketBatch } from './batch.js';
 import { fanoutValue } from './fanout.js';
@@ -19,6 +22,7 @@ import {
 } from './filter.js';
 import { decodeLinkLayer, encodeLinkLayer, parseHardwareAddress } from './link-address.js';
 import { LiveFilter } from './live-filter.js';
+import { changeMembership, checkMulticastMac } from './membership.js';
 import {
   type PacketSocketOptions,
   type ProtocolName,
@@ -109,6 +113,12 @@ export class PacketSocket extends DatagramSocket<Packet> {
   readonly #context: BatchContext;
   readonly #filter: LiveFilter;
   #filterLocked = false;
+  #allMulticast = false;
+  /**
+   * Multicast memberships held, by "ifindex/mac", with the kernel's per-socket count: the kernel
+   * ignores a drop of one not held (packet_mc_drop returns 0), so the socket says so itself.
+   */
+  readonly #memberships = new Map<string, number>();
 
   /**
    * Opens a packet socket. Every option is checked, the filter attached and the ring set up
@@ -171,14 +181,12 @@ export class PacketSocket extends DatagramSocket<Packet> {
           throw hasCode(error, 'ENOPROTOOPT') ? explain(error, 'ignoreOutgoing needs Linux 4.20 or later') : error;
         }
       }
-      if (options.promiscuous) {
-        // struct packet_mreq { int mr_ifindex; unsigned short mr_type, mr_alen; unsigned char mr_address[8]; }
-        const mreq = Buffer.alloc(16);
-        const view = new DataView(mreq.buffer, mreq.byteOffset, mreq.byteLength);
-        const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-        view.setInt32(0, options.interfaceIndex, le);
-        view.setUint16(4, constants.PACKET_MR_PROMISC, le);
-        native.setsockopt(fd, constants.SOL_PACKET, constants.PACKET_ADD_MEMBERSHIP, mreq);
+      // Memberships (lib/packet/membership.ts): per socket, undone by the kernel on close.
+      if (options.promiscuous) changeMembership(fd, true, options.interfaceIndex, 'promiscuous');
+      if (options.allMulticast) changeMembership(fd, true, options.interfaceIndex, 'all-multicast');
+      for (const mac of options.multicast) {
+        changeMembership(fd, true, options.interfaceIndex, 'multicast', mac);
+        this.#memberships.set(`${options.interfaceIndex}/${mac.toString('hex')}`, 1);
       }
       if (options.receiveBufferSize !== null) setBufferSize(fd, 'receive', options.receiveBufferSize);
       if (options.sendBufferSize !== null) setBufferSize(fd, 'send', options.sendBufferSize);
@@ -221,6 +229,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
         installProgram(fd, options.filter ?? null);
         this.#filter.set(options.filter ?? null);
       }
+      this.#allMulticast = options.allMulticast;
       if (options.lockFilter) {
         lockProgram(fd);
         this.#filterLocked = true;
@@ -430,6 +439,70 @@ export class PacketSocket extends DatagramSocket<Packet> {
   /** The program the kernel holds (SO_GET_FILTER), or null. */
   kernelFilter(): FilterProgram | null {
     return readProgram(this.handle.fd);
+  }
+
+  // --- memberships -----------------------------------------------------------------------------
+
+  /**
+   * Receives frames for a multicast MAC too (PACKET_ADD_MEMBERSHIP / PACKET_MR_MULTICAST on the
+   * bound interface, or `interface`): the device's multicast filter lets them in while this
+   * socket holds the membership. Memberships are counted per socket and dropped on close.
+   * @throws ERR_INVALID_ARG_VALUE for a MAC that is not multicast, or on a socket bound to every
+   * interface without `interface`.
+   * @example socket.addMembership('01:00:5e:00:00:fb') // mDNS over IPv4
+   */
+  addMembership(mac: string | Uint8Array, interfaceName?: string | number): void {
+    this.#membership(true, mac, interfaceName);
+  }
+
+  /**
+   * Drops a membership addMembership() (or the `multicast` option) took; one added twice needs
+   * two drops (the kernel counts them per socket).
+   * @throws EADDRNOTAVAIL when this socket does not hold it (the kernel itself would say nothing).
+   */
+  dropMembership(mac: string | Uint8Array, interfaceName?: string | number): void {
+    this.#membership(false, mac, interfaceName);
+  }
+
+  /**
+   * Receives every multicast frame, or stops (PACKET_MR_ALLMULTI, per socket; the device's
+   * allmulti count, never its IFF_ALLMULTI flag). Setting the current state again does nothing.
+   */
+  setAllMulticast(on: boolean): void {
+    checkBoolean('on', on);
+    if (this.closed) throw socketClosed();
+    if (this.interfaceIndex === 0) {
+      throw invalidArgValue('on', 'needs a socket bound to an interface (membership is per interface)', on);
+    }
+    if (on === this.#allMulticast) return;
+    changeMembership(this.fd, on, this.interfaceIndex, 'all-multicast');
+    this.#allMulticast = on;
+  }
+
+  /** True while this socket holds an all-multicast membership. */
+  get allMulticast(): boolean {
+    return this.#allMulticast;
+  }
+
+  #membership(add: boolean, mac: unknown, interfaceName: unknown): void {
+    const bytes = checkMulticastMac('mac', mac);
+    if (this.closed) throw socketClosed();
+    const index = interfaceName === undefined ? this.interfaceIndex : resolveInterface(interfaceName).index;
+    if (index === 0) {
+      throw invalidArgValue('interface', 'is needed: this socket is bound to every interface', interfaceName);
+    }
+    const key = `${index}/${bytes.toString('hex')}`;
+    const held = this.#memberships.get(key) ?? 0;
+    if (!add && held === 0) {
+      throw systemError(
+        osConstants.errno.EADDRNOTAVAIL,
+        'setsockopt',
+        `this socket holds no membership for ${formatMac(bytes)} on interface ${index}`,
+      );
+    }
+    changeMembership(this.fd, add, index, 'multicast', bytes);
+    if (held + (add ? 1 : -1) === 0) this.#memberships.delete(key);
+    else this.#memberships.set(key, held + (add ? 1 : -1));
   }
 
   // --- sending ---------------------------------------------------------------------------------

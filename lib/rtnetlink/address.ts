@@ -1,9 +1,9 @@
 // RTM_NEWADDR / RTM_DELADDR messages (struct ifaddrmsg + IFA_* attributes): decoded into typed
 // addresses, and built to add or remove one.
 import { isIPv4, isIPv6 } from 'node:net';
+import { checkInteger, invalidArgType, invalidArgValue, outOfRange } from '../core/validate.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../decode/address.js';
 import { attributeMap, attributeString, attributeU32, DiagParseError, LITTLE_ENDIAN, viewOf } from '../diag/netlink.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import {
   ADDRESS_FLAGS,
   AF_INET,
@@ -144,20 +144,15 @@ export function checkAddress(
   const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
   if (family === 0) throw invalidArgValue(name, 'must be an IPv4 or IPv6 address', address);
   const max = family === 4 ? 32 : 128;
-  if (typeof prefixLength !== 'number') throw invalidArgType('prefixLength', 'of type number', prefixLength);
-  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max) {
-    throw outOfRange('prefixLength', `an integer from 0 to ${max}`, prefixLength);
-  }
-  return { family, bytes: family === 4 ? parseIPv4(address) : parseIPv6(address), prefixLength };
+  checkInteger('prefixLength', prefixLength, 0, max);
+  return {
+    family,
+    bytes: family === 4 ? parseIPv4(address) : parseIPv6(address),
+    prefixLength: prefixLength as number,
+  };
 }
 
-function checkLifetime(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw outOfRange(name, 'an integer from 0 to 4294967295 (seconds)', value);
-  }
-  return value;
-}
+const checkLifetime = (name: string, value: unknown) => checkInteger(name, value, 0, 0xffffffff);
 
 /** The IPv4 broadcast address of `bytes`/`prefixLength` (all host bits set). */
 export function broadcastOf(bytes: Uint8Array, prefixLength: number): string {

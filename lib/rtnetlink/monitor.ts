@@ -3,9 +3,11 @@
 // with what was known before: the kernel sends RTM_NEWLINK for every change of a link (often
 // several for one `ip link set up`), and a reader wants to hear "it came up" once.
 import { EventEmitter } from 'node:events';
+import { messageCount, messageEntry } from '../core/batch-layout.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
-import { LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, parseMessages, viewOf } from '../diag/netlink.js';
-import { hasCode, invalidArgType } from '../errors.js';
+import { checkBoolean, checkOptions } from '../core/validate.js';
+import { DiagParseError, LITTLE_ENDIAN, NLMSG_DONE, NLMSG_ERROR, parseMessages, viewOf } from '../diag/netlink.js';
+import { hasCode } from '../errors.js';
 import { constants, type NativeSocketHandle, native } from '../native.js';
 import { type InterfaceAddress, parseAddress } from './address.js';
 import {
@@ -92,6 +94,7 @@ export class LinkMonitor extends EventEmitter {
   #closed = false;
   /** False once a loop is full: reading pauses until the loops catch up. */
   #room = true;
+  #resyncs = 0;
 
   private constructor(handle: NativeSocketHandle, options: Required<LinkMonitorOptions>) {
     super();
@@ -109,11 +112,9 @@ export class LinkMonitor extends EventEmitter {
    * @throws TypeError for bad options; the kernel's error when the socket cannot be made.
    */
   static async open(options: LinkMonitorOptions = {}): Promise<LinkMonitor> {
-    if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    checkOptions('options', options, ['links', 'ipv4', 'ipv6'], 'LinkMonitor.open()');
     const resolved = { links: true, ipv4: true, ipv6: true, ...options };
-    for (const key of ['links', 'ipv4', 'ipv6'] as const) {
-      if (typeof resolved[key] !== 'boolean') throw invalidArgType(`options.${key}`, 'of type boolean', resolved[key]);
-    }
+    for (const key of ['links', 'ipv4', 'ipv6'] as const) checkBoolean(`options.${key}`, resolved[key]);
     const handle = new native.SocketHandle(constants.AF_NETLINK, constants.SOCK_RAW, NETLINK_ROUTE);
     const monitor = new LinkMonitor(handle, resolved);
     try {
@@ -149,6 +150,14 @@ export class LinkMonitor extends EventEmitter {
     return [...this.#addresses.values()];
   }
 
+  /**
+   * How often the kernel reported lost events (ENOBUFS, or a message cut short) and the monitor
+   * read the whole state again to make up for them.
+   */
+  get resyncs(): number {
+    return this.#resyncs;
+  }
+
   /** True after close(). */
   get closed(): boolean {
     return this.#closed;
@@ -182,13 +191,14 @@ export class LinkMonitor extends EventEmitter {
     if (this.#closed) return false;
     this.#room = true;
     try {
-      for (let i = 0; i + 8 <= meta.length; i += 8) {
-        const [offset, captured, , flags] = meta.subarray(i, i + 4) as unknown as [number, number, number, number];
+      for (let i = 0; i < messageCount(meta); i++) {
+        const { dataOffset: offset, captured, flags } = messageEntry(meta, i);
         if (flags & constants.MSG_TRUNC) {
           // A lost message: read everything again rather than miss what it said.
           void this.#resync(true);
           continue;
         }
+        if (offset + captured > data.length) throw new DiagParseError('netlink: receive metadata out of range');
         const datagram = data.subarray(offset, offset + captured);
         if (this.#pending !== null) this.#pending.push(Buffer.from(datagram));
         else this.#apply(datagram);
@@ -261,6 +271,7 @@ export class LinkMonitor extends EventEmitter {
    */
   async #resync(report: boolean): Promise<void> {
     if (this.#pending !== null && report) return; // a resync is already running
+    if (report) this.#resyncs++;
     this.#pending ??= [];
     try {
       const [links, addresses] = await Promise.all([listLinks(), listAddresses()]);

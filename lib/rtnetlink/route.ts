@@ -1,7 +1,8 @@
 // RTM_NEWROUTE / RTM_DELROUTE bodies (struct rtmsg + RTA_* attributes) for the routes a lease
 // brings: a default route via the router, or a route to a prefix on a link.
+
+import { checkInteger, checkOneOf, invalidArgType, invalidArgValue } from '../core/validate.js';
 import { viewOf } from '../diag/netlink.js';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors.js';
 import { checkAddress } from './address.js';
 import {
   AF_INET,
@@ -54,13 +55,8 @@ export function routeMessage(change: RouteChange, index: number): Uint8Array {
       throw invalidArgValue(name, `must be an IPv${family} address like the destination`, text);
     return checked.bytes;
   };
-  const metric = change.metric ?? 0;
-  if (typeof metric !== 'number' || !Number.isInteger(metric) || metric < 0 || metric > 0xffffffff) {
-    throw outOfRange('metric', 'an integer from 0 to 4294967295', metric);
-  }
-  const protocol = change.protocol ?? 'boot';
-  if (protocol !== 'boot' && protocol !== 'dhcp')
-    throw invalidArgValue('protocol', "must be 'boot' or 'dhcp'", protocol);
+  const metric = checkInteger('metric', change.metric ?? 0, 0, 0xffffffff);
+  const protocol = checkOneOf('protocol', change.protocol ?? 'boot', ['boot', 'dhcp']);
   const header = new Uint8Array(RTMSG_SIZE);
   const view = viewOf(header);
   view.setUint8(0, family === 4 ? AF_INET : AF_INET6);

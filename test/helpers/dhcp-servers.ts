@@ -43,7 +43,11 @@ function collect(child: import('node:child_process').ChildProcess): () => string
  * dnsmasq serving DHCP only (port=0: no DNS) on the peer's end. It runs as root (-u root): the
  * user namespace has no "nobody" to drop to. Lease file lines: expiry-epoch mac ip host client-id.
  */
-export async function startDnsmasq(pair: PeerNetns, leaseTime = 3600): Promise<DhcpServer> {
+export async function startDnsmasq(
+  pair: PeerNetns,
+  leaseTime = 3600,
+  extra: { rangeEnd?: number; args?: string[] } = {},
+): Promise<DhcpServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rawsock-dnsmasq-'));
   const leaseFile = path.join(dir, 'leases');
   writeFileSync(leaseFile, '');
@@ -60,7 +64,7 @@ export async function startDnsmasq(pair: PeerNetns, leaseTime = 3600): Promise<D
     '--no-hosts',
     `--interface=${pair.peer}`,
     '--bind-interfaces',
-    `--dhcp-range=${pair.subnet}.50,${pair.subnet}.99,255.255.255.0,${leaseTime}`,
+    `--dhcp-range=${pair.subnet}.50,${pair.subnet}.${extra.rangeEnd ?? 99},255.255.255.0,${leaseTime}`,
     `--dhcp-leasefile=${leaseFile}`,
     `--dhcp-option=option:router,${router}`,
     `--dhcp-option=option:dns-server,${dns.join(',')}`,
@@ -68,6 +72,7 @@ export async function startDnsmasq(pair: PeerNetns, leaseTime = 3600): Promise<D
     '--log-dhcp',
     // No ping of an address before offering it (3 s per offer): the link is ours alone.
     '--no-ping',
+    ...(extra.args ?? []),
   ]);
   const log = collect(child);
   if (!(await waitUntil(() => /started, version/.test(log()), 10_000))) {
@@ -146,7 +151,9 @@ export async function startUdhcpd(pair: PeerNetns, leaseTime = 600): Promise<Dhc
         .map((line) => {
           const [mac, address, ...rest] = line.trim().split(/\s+/) as [string, string, ...string[]];
           const expires = rest.pop() as string;
-          const [h, m, s] = expires.split(':').map(Number) as [number, number, number];
+          // An expired (or released) lease says so instead of a time.
+          const [h, m, s] =
+            expires === 'expired' ? [0, 0, 0] : (expires.split(':').map(Number) as [number, number, number]);
           const days = /(\d+) days?,/.exec(line)?.[1];
           return {
             mac,

@@ -1,0 +1,103 @@
+// One interface's ARP traffic: a raw packet socket bound to ETH_P_ARP that sends ARP messages in
+// Ethernet frames and waits for the first received message a predicate accepts.
+import { buildEthernetFrame } from '../decode/build.js';
+import { ETHERTYPE_ARP } from '../decode/ethernet.js';
+import { invalidArgType } from '../errors.js';
+import { type Packet, PacketSocket } from '../packet/index.js';
+import { type ArpMessage, decodeArp, encodeArp } from './packet.js';
+
+export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
+export const ZERO_MAC = '00:00:00:00:00:00';
+
+/** @internal An AbortError like Node's. */
+export function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
+}
+
+/** @internal Checks an AbortSignal option. */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw invalidArgType('signal', 'an AbortSignal', signal);
+  return signal as AbortSignal | undefined;
+}
+
+/** A received ARP message with the frame's source MAC and when it arrived. */
+export interface ReceivedArp {
+  message: ArpMessage;
+  /** The Ethernet source address (may differ from senderMac behind a proxy). */
+  frameSource: string;
+  /** performance.now() at receipt. */
+  at: number;
+}
+
+/** @internal The ARP side of one interface. */
+export class ArpLink {
+  readonly socket: PacketSocket;
+  readonly mac: string;
+  readonly interfaceName: string;
+
+  constructor(interfaceName: string | number) {
+    // Raw mode: the Ethernet header tells who sent the frame. Outgoing copies are not wanted:
+    // our own requests would look like other hosts' traffic to a probe.
+    this.socket = PacketSocket.create({
+      interface: interfaceName,
+      protocol: 'arp',
+      ignoreOutgoing: true,
+      ring: false,
+    });
+    this.mac = this.socket.hardwareAddress;
+    this.interfaceName = this.socket.interfaceName as string;
+  }
+
+  /** Sends `message` in a frame to `destination` (default broadcast). */
+  send(message: ArpMessage, destination = BROADCAST_MAC): Promise<number> {
+    const frame = buildEthernetFrame({
+      destination,
+      source: this.mac,
+      etherType: ETHERTYPE_ARP,
+      payload: encodeArp(message),
+    });
+    return this.socket.send(frame);
+  }
+
+  /** The first ARP message `accept` takes within `ms`, or null; rejects on abort or socket error. */
+  wait(
+    accept: (arp: ReceivedArp) => boolean,
+    ms: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReceivedArp | null> {
+    return new Promise((resolve, reject) => {
+      const done = (error: unknown, value: ReceivedArp | null) => {
+        clearTimeout(timer);
+        this.socket.off('packet', onPacket);
+        this.socket.off('error', onError);
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(value);
+      };
+      const onPacket = (packet: Packet) => {
+        const at = performance.now();
+        const data = packet.data;
+        if (data.length < 14) return;
+        const message = decodeArp(data.subarray(14));
+        if (message === null) return;
+        const received = { message, frameSource: packet.sourceAddress, at };
+        if (accept(received)) done(undefined, received);
+      };
+      const onError = (error: Error) => done(error, null);
+      const onAbort = () => done(abortError(signal as AbortSignal), null);
+      const timer = setTimeout(() => done(undefined, null), ms);
+      this.socket.on('packet', onPacket);
+      this.socket.on('error', onError);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
