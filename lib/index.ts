@@ -30,6 +30,7 @@ export {
   type LinkLayerAddress,
   Packet,
   PacketBatch,
+  type PacketDatagram,
   type PacketSendOptions,
   PacketSocket,
   type PacketSocketMode,

@@ -4,7 +4,7 @@
 // receives nothing would open it: bound to lo for IPv4 with a drop-all filter and no ring, so no
 // packet is queued to it (the C reference uses protocol 0, which receives nothing either).
 import { buildEthernetFrame, buildIPv4Packet, buildUdpDatagram } from '../../../lib/decode/index.js';
-import { DROP_ALL, PacketSocket } from '../../../lib/packet/index.js';
+import { DROP_ALL, type PacketDatagram, PacketSocket } from '../../../lib/packet/index.js';
 import harness from './harness.cjs';
 import { drive, parseStyle } from './styles.js';
 
@@ -25,17 +25,14 @@ const packet =
   mode === 'raw' ? buildEthernetFrame({ destination: zero, source: zero, etherType: 0x0800, payload: ip }) : ip;
 const socket = PacketSocket.open({ mode, interface: 'lo', protocol: 'ipv4', filter: DROP_ALL, ring: false });
 const options = mode === 'raw' ? {} : { destination: zero };
-const batches = new Map<number, object[]>();
+const batches = new Map<number, PacketDatagram[]>();
 const batchOf = (n: number) => {
   let batch = batches.get(n);
   if (!batch) batches.set(n, (batch = Array.from({ length: n }, () => ({ data: packet, ...options }))));
   return batch;
 };
-const api = socket as unknown as { sendBatch?: (messages: object[]) => Promise<number> };
 await drive(style, count, {
   send: () => socket.send(packet, options),
   trySend: () => socket.trySend(packet, options),
-  sendBatch: api.sendBatch
-    ? (n) => (api.sendBatch as (m: object[]) => Promise<number>).call(socket, batchOf(n))
-    : undefined,
+  sendBatch: (n) => socket.sendBatch(batchOf(n)),
 }).catch(harness.fail);

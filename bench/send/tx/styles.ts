@@ -14,7 +14,7 @@ export interface Sends {
   send(): Promise<number>;
   trySend(): boolean;
   /** sendBatch() of `count` copies of the payload. */
-  sendBatch?(count: number): Promise<number>;
+  sendBatch(count: number): Promise<number>;
 }
 
 export function parseStyle(value: string | undefined): Style {
@@ -42,9 +42,7 @@ export async function drive(style: Style, count: number, sends: Sends): Promise<
       sent++;
     }
   } else {
-    const sendBatch = sends.sendBatch;
-    if (sendBatch === undefined) throw new Error('this socket has no sendBatch()');
-    while (sent < count) sent += await sendBatch(Math.min(BATCH, count - sent));
+    while (sent < count) sent += await sends.sendBatch(Math.min(BATCH, count - sent));
   }
   harness.finish(sent, start);
 }
