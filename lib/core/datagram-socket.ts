@@ -260,7 +260,9 @@ export abstract class DatagramSocket<Message> extends EventEmitter {
     if (this.#sendQueue.length > 0) return false;
     // Batched sends queued earlier go first (in this call when the kernel has room for them).
     if (this.#batcher !== null && !this.#batcher.flushNow()) return false;
-    return handle.send(data, address, control) >= 0;
+    if (handle.send(data, address, control) >= 0) return true;
+    this.#batcher?.noteFull(); // a send() that follows waits for room without asking the kernel again
+    return false;
   }
 
   /**

@@ -31,6 +31,8 @@ export interface SendBatcherHooks {
 // Above this many sent entries at the front, the arrays are compacted (a steady stream that never
 // empties the queue would otherwise grow them without bound).
 const COMPACT_AT = 4096;
+const MAX_PER_CALL = 1024; // UIO_MAXIOV
+const MIN_PER_CALL = 16;
 
 export class SendBatcher {
   readonly #handle: NativeSocketHandle;
@@ -49,12 +51,19 @@ export class SendBatcher {
   #waiting = false;
   #stalls = 0;
   #closed = false;
+  // How many datagrams one sendmmsg is handed: all (1,024) while the kernel takes everything;
+  // after it took only part, about twice what it took, so a long queue at a receiver with room
+  // for ten is not prepared 1,024 entries at a time.
+  #limit = MAX_PER_CALL;
+  // The kernel just said EAGAIN to a trySend(): the next flush waits for room without asking again.
+  #full = false;
   readonly #flushTask = (): void => {
     this.#scheduled = false;
     if (!this.#waiting) this.#flush();
   };
   readonly #resume = (): void => {
     this.#waiting = false;
+    this.#full = false;
     this.#flush();
   };
 
@@ -130,6 +139,11 @@ export class SendBatcher {
     this.#reset();
   }
 
+  /** The kernel refused a datagram just now (EAGAIN): queued sends wait for room first. */
+  noteFull(): void {
+    this.#full = true;
+  }
+
   /** The kernel may have room again (the socket's writability callback). */
   resume(): void {
     if (this.#waiting) this.#resume();
@@ -168,8 +182,12 @@ export class SendBatcher {
         continue;
       }
       let sent: number;
+      const left = this.#datas.length - head;
       try {
-        if (this.#datas.length - head === 1) {
+        if (this.#full) {
+          this.#full = false;
+          sent = 0;
+        } else if (left === 1) {
           sent =
             handle.send(
               this.#datas[head] as Uint8Array,
@@ -179,7 +197,10 @@ export class SendBatcher {
               ? 0
               : 1;
         } else {
-          sent = handle.sendBatch(this.#datas, this.#addresses, this.#controls, head);
+          const asked = left < this.#limit ? left : this.#limit;
+          sent = handle.sendBatch(this.#datas, this.#addresses, this.#controls, head, asked);
+          if (sent === asked) this.#limit = Math.min(MAX_PER_CALL, this.#limit * 2);
+          else if (sent > 0) this.#limit = Math.max(MIN_PER_CALL, sent * 2);
         }
       } catch (error) {
         this.#fail(head, error);
