@@ -197,7 +197,7 @@ export class SendBatcher {
               ? 0
               : 1;
         } else {
-          const asked = left < this.#limit ? left : this.#limit;
+          const asked = Math.min(left, this.#limit);
           sent = handle.sendBatch(this.#datas, this.#addresses, this.#controls, head, asked);
           if (sent === asked) this.#limit = Math.min(MAX_PER_CALL, this.#limit * 2);
           else if (sent > 0) this.#limit = Math.max(MIN_PER_CALL, sent * 2);
