@@ -125,6 +125,12 @@ export class PacketSocket extends DatagramSocket<Packet> {
   #recheckable = true;
   #generation = 0;
   #staleExpected = false;
+  #lastSend: {
+    interface: PacketSendOptions['interface'];
+    protocol: PacketSendOptions['protocol'];
+    destination: PacketSendOptions['destination'];
+    address: Buffer | null;
+  } | null = null;
 
   /**
    * Opens a packet socket. Every option is checked, the filter attached and the ring set up
@@ -612,6 +618,31 @@ export class PacketSocket extends DatagramSocket<Packet> {
 
   #sendAddress(options: PacketSendOptions): Buffer | null {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+    // Repeated sends with the same destination skip parsing and encoding it. Only text addresses
+    // and interface indexes are remembered: bytes may change in place, and a name may come to
+    // mean another interface.
+    const last = this.#lastSend;
+    if (
+      last !== null &&
+      options.destination === last.destination &&
+      options.protocol === last.protocol &&
+      options.interface === last.interface
+    ) {
+      return last.address;
+    }
+    const address = this.#encodeSendAddress(options);
+    if (typeof options.interface !== 'string' && typeof options.destination !== 'object') {
+      this.#lastSend = {
+        interface: options.interface,
+        protocol: options.protocol,
+        destination: options.destination,
+        address,
+      };
+    }
+    return address;
+  }
+
+  #encodeSendAddress(options: PacketSendOptions): Buffer | null {
     const interfaceIndex =
       options.interface === undefined ? this.interfaceIndex : resolveInterface(options.interface).index;
     if (interfaceIndex === 0) {
