@@ -2,6 +2,8 @@
 # run.sh SUITE [--quick] [bench.py options...]  - run one benchmark suite, write bench/results/SUITE.md
 #
 #   SUITE    capture | udplite | udp | unix   (receivers: bench/SUITE/receivers.conf)
+#            send: the senders of bench/send/senders.conf (driver bench/send/send.py; 5 rounds of
+#            300,000 datagrams of 64 and 1,400 B by default)
 #   --quick  smoke test: 1 run of 200,000 datagrams, written to bench/results/SUITE-quick.md
 #            (git-ignored) so it never replaces the committed full report
 #   default  3 interleaved runs of 1,000,000 x 64 B at full speed, medians
@@ -24,6 +26,7 @@ case "$suite" in
   udplite) baseline=node-dgram ;;
   udp)     baseline=node-dgram ;;
   unix)    baseline=node-unix-dgram ;;
+  send)    baseline= ;;
   *) usage ;;
 esac
 
@@ -44,6 +47,13 @@ setup_done() {
     node -e "require('$NPM_DIR/node_modules/cap'); require('$NPM_DIR/node_modules/unix-dgram')" 2>/dev/null
 }
 setup_done || "$BENCH/harness/setup.sh"
+
+if [ "$suite" = send ]; then
+  # its own driver (senders, not receivers); --quick: 1 round of 50,000 to send-quick.md
+  quick=()
+  for a in "$@"; do [ "$a" = --quick ] && quick=(--runs 1 --count 50000 --label send-quick); done
+  exec python3 "$BENCH/send/send.py" --conf "$BENCH/send/senders.conf" ${quick[@]+"${quick[@]}"} ${args[@]+"${args[@]}"}
+fi
 
 # argparse keeps the last value of an option, so the caller's options override these defaults
 exec python3 "$BENCH/harness/bench.py" --conf "$BENCH/$suite/receivers.conf" --baseline "$baseline" \

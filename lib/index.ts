@@ -31,6 +31,7 @@ export {
   type LinkLayerAddress,
   Packet,
   PacketBatch,
+  type PacketDatagram,
   type PacketSendOptions,
   PacketSocket,
   type PacketSocketMode,

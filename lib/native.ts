@@ -13,7 +13,7 @@ export interface NativeSocketHandle {
   /** Bytes sent, or -1 when the kernel's buffer is full (EAGAIN). */
   send(data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
   /**
-   * sendmmsg(2) of datas[start..] (at most 1024 per call) with the address and control bytes of
+   * sendmmsg(2) of datas[start..] (at most `limit`, and 1024, per call) with the address and control bytes of
    * the same index (null: none): how many the kernel took, 0 when its buffer is full. Fewer than
    * asked: full, or a later datagram failed (the next call, starting there, throws its error).
    */
@@ -22,6 +22,7 @@ export interface NativeSocketHandle {
     addresses: readonly (Uint8Array | null)[],
     controls: readonly (Uint8Array | null)[],
     start: number,
+    limit?: number,
   ): number;
   awaitWritable(): void;
   drain(): number;

@@ -80,8 +80,38 @@ bool IsBytes(const Napi::Value& value) {
   return value.IsBuffer() || value.IsTypedArray() || value.IsArrayBuffer() || value.IsDataView();
 }
 
+// Bytes per element of a typed array type (napi_typedarray_type).
+static size_t ElementSize(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      return 1;
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    default:
+      return 8;
+  }
+}
+
 Bytes BytesArg(const Napi::Value& value, const char* name) {
   Bytes bytes;
+  // The common case (every send passes a Uint8Array) in one N-API call: napi_get_typedarray_info
+  // gives the data pointer with the view's offset applied, and fails without throwing for
+  // anything that is not a typed array.
+  napi_typedarray_type type;
+  size_t elements;
+  void* data;
+  if (napi_get_typedarray_info(value.Env(), value, &type, &elements, &data, nullptr, nullptr) == napi_ok) {
+    bytes.data = static_cast<uint8_t*>(data);
+    bytes.length = elements * ElementSize(type);
+    return bytes;
+  }
   if (value.IsTypedArray()) {
     Napi::TypedArray array = value.As<Napi::TypedArray>();
     bytes.data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();

@@ -537,6 +537,13 @@ Napi::Value SocketHandle::Resume(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Neither undefined nor null.
+static bool IsPresent(const Napi::Value& value) {
+  napi_valuetype type;
+  if (napi_typeof(value.Env(), value, &type) != napi_ok) return false;
+  return type != napi_undefined && type != napi_null;
+}
+
 // send(data, address?, control?) -> bytes sent, or -1 when the socket buffer is full (EAGAIN):
 // the caller then waits with awaitWritable() instead of dropping the datagram.
 Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
@@ -546,12 +553,13 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+  // One napi_typeof per optional argument (this runs once per datagram sent).
+  if (info.Length() > 1 && IsPresent(info[1])) {
     Bytes address = BytesArg(info[1], "address");
     msg.msg_name = address.data;
     msg.msg_namelen = static_cast<socklen_t>(address.length);
   }
-  if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
+  if (info.Length() > 2 && IsPresent(info[2])) {
     Bytes control = BytesArg(info[2], "control");
     msg.msg_control = control.data;
     msg.msg_controllen = control.length;
@@ -567,13 +575,15 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sent));
 }
 
-// sendBatch(datas, addresses, controls, start) -> how many of datas[start..] the kernel took,
+// sendBatch(datas, addresses, controls, start, limit?) -> how many of datas[start..] the kernel took,
 // with sendmmsg(2); `addresses` and `controls` are arrays of the same length whose entries may be
 // null. Fewer than asked means the socket buffer filled (EAGAIN) or a later datagram failed: the
 // caller waits for writability or calls again from there, and an error on the first datagram of
 // a call is thrown. sendmmsg(2): "if an error occurs after at least one message has been sent,
 // the call succeeds, and returns the number of messages sent"; the next call then reports it.
 Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
+  // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
+  constexpr uint32_t kMaxPerCall = 1024;
   Napi::Env env = info.Env();
   RequireOpen(info, fd_);
   if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray()) {
@@ -583,14 +593,20 @@ Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
   Napi::Array addresses = info[1].As<Napi::Array>();
   Napi::Array controls = info[2].As<Napi::Array>();
   int32_t start = IntArg(info, 3, "start");
+  // limit (optional): send at most this many (the caller's guess of what the kernel has room
+  // for, so a long queue at a full receiver is not prepared 1,024 entries at a time).
+  uint32_t limit = kMaxPerCall;
+  if (info.Length() > 4 && IsPresent(info[4])) {
+    int32_t asked = IntArg(info, 4, "limit");
+    if (asked < 1) throw ArgRangeError(env, "limit must be at least 1");
+    if (static_cast<uint32_t>(asked) < limit) limit = static_cast<uint32_t>(asked);
+  }
   const uint32_t total = datas.Length();
   if (addresses.Length() != total || controls.Length() != total) {
     throw ArgValueError(env, "sendBatch arrays must have the same length");
   }
   if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
-  // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
-  constexpr uint32_t kMaxPerCall = 1024;
-  const uint32_t count = total - static_cast<uint32_t>(start) < kMaxPerCall ? total - start : kMaxPerCall;
+  const uint32_t count = total - static_cast<uint32_t>(start) < limit ? total - start : limit;
   std::vector<iovec> iov(count);
   std::vector<mmsghdr> msgs(count);
   for (uint32_t i = 0; i < count; i++) {
@@ -602,13 +618,13 @@ Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
     hdr.msg_iov = &iov[i];
     hdr.msg_iovlen = 1;
     Napi::Value address = addresses.Get(at);
-    if (!address.IsNull() && !address.IsUndefined()) {
+    if (IsPresent(address)) {
       Bytes bytes = BytesArg(address, "address");
       hdr.msg_name = bytes.data;
       hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
     }
     Napi::Value control = controls.Get(at);
-    if (!control.IsNull() && !control.IsUndefined()) {
+    if (IsPresent(control)) {
       Bytes bytes = BytesArg(control, "control");
       hdr.msg_control = bytes.data;
       hdr.msg_controllen = bytes.length;

@@ -1,4 +1,5 @@
 // The examples users run first: they must keep working.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,5 +70,52 @@ describe('examples', () => {
     expect(result.stdout).toMatch(
       /^echo server on 0\.0\.0\.0:(\d+)\nrequest to 127\.0\.0\.1:\1 on lo from 127\.0\.0\.1:\d+ \(ttl 64\): reply from 127\.0\.0\.1\nclient: "hello 127\.0\.0\.1" answered by 127\.0\.0\.1:\1\nrequest to 127\.0\.0\.2:\1 on lo from 127\.0\.0\.1:\d+ \(ttl 64\): reply from 127\.0\.0\.2\nclient: "hello 127\.0\.0\.2" answered by 127\.0\.0\.2:\1\n$/,
     );
+  });
+  it('examples/statsd-unix.ts sends statsd lines to a Python agent: every metric, in order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rawsock-statsd-'));
+    try {
+      const socketPath = path.join(dir, 'dsd.socket');
+      // The agent: reads N datagrams from its socket and prints each (statsd lines are text).
+      const agent = [
+        'import socket, sys',
+        's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+        's.bind(sys.argv[1])',
+        'print("READY", flush=True)',
+        'for _ in range(int(sys.argv[2])): print(s.recv(65536).decode(), flush=True)',
+      ].join('\n');
+      const python = spawn('python3', ['-c', agent, socketPath, '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      python.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => python.on('close', resolve));
+      for (let i = 0; i < 200 && !out.includes('READY'); i++) await new Promise((r) => setTimeout(r, 25));
+      const result = await run(process.execPath, [
+        ...tsxNode,
+        'examples/statsd-unix.ts',
+        socketPath,
+        '--requests',
+        '3',
+      ]);
+      expect(result).toMatchObject({
+        code: 0,
+        stderr: 'statsd-unix: 8 metrics sent to ' + socketPath + ', 0 failed\n',
+      });
+      expect(await exited).toBe(0);
+      expect(out.split('\n').slice(1, -1)).toEqual([
+        'shop.requests:1|c|#service:web,route:/',
+        'shop.latency:10|ms|@0.5|#service:web',
+        'shop.requests:1|c|#service:web,route:/cart',
+        'shop.latency:11|ms|@0.5|#service:web',
+        'shop.requests:1|c|#service:web,route:/',
+        'shop.latency:12|ms|@0.5|#service:web',
+        'shop.queue.depth:0|g|#service:web',
+        'shop.workers:4|g|#service:web',
+      ]);
+      const missing = await run(process.execPath, [...tsxNode, 'examples/statsd-unix.ts', path.join(dir, 'none')]);
+      expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/^statsd-unix: ENOENT.*no socket at/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@ import { getBufferSize, setBufferSize } from './buffer-size.js';
 import { ListenerAwareEmitter } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
+import { SendBatcher, type SendBatcherHooks } from './send-batcher.js';
 
 interface PendingSend {
   // Sends what is left: the result once done, undefined while the kernel's buffer is full.
@@ -40,6 +41,8 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   readonly #receiver: Receiver<Message>;
   // A queue with O(1) shift: a burst of sends to a slow receiver can leave 100,000s waiting.
   readonly #sendQueue = new MessageQueue<PendingSend>();
+  // The batched send queue of the sockets that use it (lib/core/send-batcher.ts), made on first use.
+  #batcher: SendBatcher | null = null;
   #receiveOptions: ReceiveOptions | null;
   #started = false;
   #closed = false;
@@ -50,7 +53,10 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
     this.#receiveOptions = receiveOptions;
     this.#receiver = new Receiver<Message>(() => this.#startOrResume());
     this.#handle.onMessages = (data, meta) => this.receiveBatch(data, meta);
-    this.#handle.onWritable = () => this.#flushSends();
+    this.#handle.onWritable = () => {
+      this.#flushSends();
+      this.#batcher?.resume();
+    };
     this.#handle.onError = (error) => this.#onError(error);
   }
 
@@ -267,7 +273,26 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   protected trySendBytes(data: Uint8Array, address: Uint8Array | null, control: Uint8Array | null = null): boolean {
     const handle = this.handle;
     if (this.#sendQueue.length > 0) return false;
-    return handle.send(data, address, control) >= 0;
+    // Batched sends queued earlier go first (in this call when the kernel has room for them).
+    if (this.#batcher !== null && !this.#batcher.flushNow()) return false;
+    if (handle.send(data, address, control) >= 0) return true;
+    this.#batcher?.noteFull(); // a send() that follows waits for room without asking the kernel again
+    return false;
+  }
+
+  /**
+   * The batched send queue (lib/core/send-batcher.ts): send() calls of one turn leave in one
+   * sendmmsg(2). Made on first use with sendBatcherHooks(); ERR_SOCKET_CLOSED after close().
+   */
+  protected get batcher(): SendBatcher {
+    if (this.#closed) throw socketClosed();
+    if (this.#batcher === null) this.#batcher = new SendBatcher(this.#handle, this.sendBatcherHooks());
+    return this.#batcher;
+  }
+
+  /** How the batcher waits for room and explains errors (default: writability, errors as they are). */
+  protected sendBatcherHooks(): SendBatcherHooks {
+    return {};
   }
 
   #flushSends(): void {
@@ -303,15 +328,19 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   }
 
   /**
-   * Closes the descriptor. Receive loops end cleanly; sends still waiting for room reject with
-   * ERR_SOCKET_CLOSED. Calling it again does nothing.
+   * Closes the descriptor. Receive loops end cleanly; batched sends queued this turn are sent
+   * first if the kernel has room; sends still waiting for room reject with ERR_SOCKET_CLOSED.
+   * Calling it again does nothing.
    */
   close(): void {
     if (this.#closed) return;
+    // Sends queued in this turn still go if the kernel has room now (as they did before batching).
+    this.#batcher?.flushNow();
     this.#closed = true;
     this.#handle.close();
     this.#receiver.end();
     for (let send = this.#sendQueue.shift(); send; send = this.#sendQueue.shift()) send.reject(socketClosed());
+    this.#batcher?.close(socketClosed);
     this.onClose();
     process.nextTick(() => this.emit('close'));
   }

@@ -32,5 +32,5 @@ export {
   type ProtocolName,
   type RingOptions,
 } from './options.js';
-export { type PacketSendOptions, PacketSocket, type ReceiveMode } from './socket.js';
+export { type PacketDatagram, type PacketSendOptions, PacketSocket, type ReceiveMode } from './socket.js';
 export type { PacketSocketStats } from './stats.js';

@@ -15,7 +15,7 @@ import {
   outOfRange,
 } from '../core/validate.js';
 import { formatIPv4, formatIPv6 } from '../decode/address.js';
-import { notConnected } from '../errors.js';
+import { invalidArgType, notConnected } from '../errors.js';
 import { constants, native } from '../native.js';
 import { checkCoverage, readCoverage, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV, writeCoverage } from './coverage.js';
 import { explainSocketError } from './support.js';
@@ -291,13 +291,35 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
   /**
    * Sends one datagram: to `port` and `address` (default: loopback), or to the connected peer
    * when no port is given. Resolves with the bytes the kernel took once it took the datagram; a
-   * full send buffer makes it wait for room (never drop). Sends complete in call order. Bad
-   * arguments and a closed socket throw; kernel errors (EMSGSIZE, EDESTADDRREQ, …) reject.
+   * full send buffer makes it wait for room (never drop). Sends complete in call order, and the
+   * send() calls made in one turn of JS leave together, in one sendmmsg(2) per 1,024 datagrams.
+   * Bad arguments and a closed socket throw; kernel errors (EMSGSIZE, EDESTADDRREQ, …) reject.
    */
   send(data: SendData, port?: number, address?: string): Promise<number> {
     const bytes = toBytes(data);
     const target = port === undefined ? null : this.#destination(port, address);
-    return this.sendBytes(bytes, target);
+    return this.batcher.send(bytes, target, null);
+  }
+
+  /**
+   * Sends several datagrams with sendmmsg(2), each to its own `port` and `address` (or the
+   * connected peer without a port), in order with send(). Resolves with how many were sent (all
+   * of them) once the kernel took the last. Bad arguments throw; a kernel error rejects with
+   * `index`: the datagram that failed (those before it were sent, the rest were not).
+   * @example await socket.sendBatch(chunks.map((data) => ({ data, port: 5000, address: '127.0.0.1' })));
+   */
+  sendBatch(datagrams: readonly UdpLiteDatagram[]): Promise<number> {
+    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an array', datagrams);
+    const count = datagrams.length;
+    const datas: Uint8Array[] = new Array(count);
+    const targets: (Buffer | null)[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const d = datagrams[i];
+      if (d === null || typeof d !== 'object') throw invalidArgType(`datagrams[${i}]`, 'of type object', d);
+      datas[i] = toBytes(d.data, `datagrams[${i}].data`);
+      targets[i] = d.port === undefined ? null : this.#destination(d.port, d.address);
+    }
+    return this.batcher.sendMany(datas, targets, null, null);
   }
 
   /**
@@ -364,6 +386,19 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
     this.#peer = peer;
     return peer;
   }
+}
+
+/**
+ * One datagram of sendBatch().
+ * @example { data: payload, port: 5000, address: '127.0.0.1' }
+ */
+export interface UdpLiteDatagram {
+  /** The bytes: a Buffer, any Uint8Array, or a string (sent as UTF-8). */
+  data: SendData;
+  /** Destination port; without it, the connected peer. */
+  port?: number;
+  /** Destination address (default: loopback). */
+  address?: string;
 }
 
 /** A sender address the kernel did not give (never expected for UDP-Lite). */

@@ -4,6 +4,7 @@ export { UnixDatagramMessage } from './message.js';
 export { formatNotifyState, type NotifyOptions, type NotifyState, notify } from './notify.js';
 export {
   type UnixBindOptions,
+  type UnixDatagram,
   UnixDatagramSocket,
   type UnixDatagramSocketOptions,
 } from './socket.js';

@@ -7,7 +7,7 @@ import { MESSAGE } from '../core/batch-layout.js';
 import { getBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { deprecate } from '../core/deprecate.js';
-import { MessageQueue } from '../core/message-queue.js';
+import type { SendBatcherHooks } from '../core/send-batcher.js';
 import { decodeUnix, encodeUnix } from '../core/sockaddr.js';
 import {
   checkBufferSize,
@@ -17,11 +17,12 @@ import {
   optionalInteger,
   outOfRange,
 } from '../core/validate.js';
-import { hasCode, notConnected, socketClosed } from '../errors.js';
-import { constants, type NativeSocketHandle, native } from '../native.js';
+import { hasCode, invalidArgType, notConnected } from '../errors.js';
+import { constants, native } from '../native.js';
 import { CREDENTIALS_CONTROL_SIZE } from './credentials.js';
 import { explainBindError, explainPeerError, probePath } from './errors.js';
 import { UnixDatagramMessage } from './message.js';
+import { RoomWaiter } from './room-waiter.js';
 
 /**
  * Options of UnixDatagramSocket.create().
@@ -81,12 +82,15 @@ export interface UnixBindOptions {
   removeStale?: boolean;
 }
 
-interface RoutedSend {
-  bytes: Uint8Array;
-  address: Uint8Array;
-  path: string;
-  resolve: (bytes: number) => void;
-  reject: (error: unknown) => void;
+/**
+ * One datagram of sendBatch(): its bytes and, on an unconnected socket, where it goes.
+ * @example { data: 'app.requests:1|c', path: '/run/statsd.sock' }
+ */
+export interface UnixDatagram {
+  /** The bytes: a Buffer, any Uint8Array, or a string (sent as UTF-8). */
+  data: SendData;
+  /** The receiver's path or '@abstract' name; without it, the connected peer. */
+  path?: string;
 }
 
 // sockaddr_un with the family only: bind(2) with it is autobind (unix(7)).
@@ -109,10 +113,6 @@ const OPTION_NAMES = [
   'sendBufferSize',
 ];
 
-// After this many wake-ups that still found the receiver full, wait with timers instead.
-const MAX_STALLED_WAKES = 3;
-const MAX_RETRY_DELAY_MS = 8;
-
 /**
  * A Unix datagram socket.
  *
@@ -134,12 +134,8 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   #peer: string | undefined;
   /** The socket file bind() created, to remove on close() if it is still that file. */
   #created: { path: string; dev: bigint; ino: bigint } | undefined;
-  /** Sends to a path on an unconnected socket waiting for the receiver's queue to have room. */
-  readonly #routed = new MessageQueue<RoutedSend>();
-  #waiter: NativeSocketHandle | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #stalledWakes = 0;
-  #referenced = true;
+  /** Waits for room at a receiver that sends to a path found full (unconnected sends). */
+  readonly #roomWaiter = new RoomWaiter();
   #lastPath: string | undefined;
   #lastAddress: Uint8Array | undefined;
 
@@ -309,7 +305,8 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
   /**
    * Sends one datagram to `path`, or to the connected peer without it. Resolves with its length
    * once the kernel has queued it at the receiver. When the receiver's queue is full it waits for
-   * room (never drops). Sends to paths complete in call order, and so do sends to the peer.
+   * room (never drops). Sends complete in call order, and the send() calls made in one turn of JS
+   * leave together, in one sendmmsg(2) per 1,024 datagrams.
    */
   send(data: SendData, path?: string): Promise<number> {
     // Argument errors and a closed socket throw here; what the kernel refuses rejects.
@@ -318,42 +315,51 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     this.checkOpen();
     try {
       this.#autobindIfNeeded();
+      return this.batcher.send(bytes, address, null, path);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (address === null) {
-      // To the connected peer: poll(2) wakes a connected socket when its peer's queue has room.
-      try {
-        if (this.trySendBytes(bytes, null)) return Promise.resolve(bytes.length);
-      } catch (error) {
-        return Promise.reject(this.#explainSend(error, path, bytes.length));
-      }
-      return this.sendBytes(bytes, null).catch((error: unknown) => {
-        throw this.#explainSend(error, path, bytes.length);
-      });
+  }
+
+  /**
+   * Sends several datagrams with sendmmsg(2), each to its `path` or to the connected peer, in
+   * order with send(). Resolves with how many were sent (all of them) once the kernel took the
+   * last; waits for room when a receiver is full. A kernel error rejects, explained as send()'s
+   * are, with `index`: the datagram that failed (those before it were sent, the rest were not).
+   * @example await socket.sendBatch(lines.map((data) => ({ data })));
+   */
+  sendBatch(datagrams: readonly UnixDatagram[]): Promise<number> {
+    // As send(): argument errors and a closed socket throw; what the kernel refuses rejects.
+    if (!Array.isArray(datagrams)) throw invalidArgType('datagrams', 'an array', datagrams);
+    const count = datagrams.length;
+    const datas: Uint8Array[] = new Array(count);
+    const addresses: (Uint8Array | null)[] = new Array(count);
+    const paths: (string | undefined)[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const d = datagrams[i];
+      if (d === null || typeof d !== 'object') throw invalidArgType(`datagrams[${i}]`, 'of type object', d);
+      datas[i] = toBytes(d.data, `datagrams[${i}].data`);
+      paths[i] = d.path;
+      addresses[i] = d.path === undefined ? null : this.#encode(d.path);
     }
-    if (this.#routed.length === 0) {
-      try {
-        if (this.trySendBytes(bytes, address)) return Promise.resolve(bytes.length);
-      } catch (error) {
-        return Promise.reject(this.#explainSend(error, path, bytes.length));
-      }
+    this.checkOpen();
+    try {
+      this.#autobindIfNeeded();
+      return this.batcher.sendMany(datas, addresses, null, paths);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return new Promise<number>((resolve, reject) => {
-      this.#routed.push({ bytes, address, path: path as string, resolve, reject });
-      if (this.#routed.length === 1) this.#waitForRoom(false);
-    });
   }
 
   /**
    * Sends now if the receiver has room: true when sent, false when its queue (or this socket's
-   * send buffer) is full and nothing was sent. Throws the kernel's error, explained, otherwise.
+   * send buffer) is full, or earlier sends still wait, and nothing was sent. Throws the kernel's
+   * error, explained, otherwise.
    */
   trySend(data: SendData, path?: string): boolean {
     const bytes = toBytes(data);
     const address = path === undefined ? null : this.#encode(path);
     this.#autobindIfNeeded();
-    if (this.#routed.length > 0) return false;
     try {
       return this.trySendBytes(bytes, address);
     } catch (error) {
@@ -361,17 +367,25 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     }
   }
 
+  protected override sendBatcherHooks(): SendBatcherHooks {
+    return {
+      explain: (error, path, size) => this.#explainSend(error, path as string | undefined, size),
+      // To the connected peer: poll(2) wakes a connected socket when its peer's queue has room,
+      // and the base class resumes the batcher then. To a path: see lib/unix/room-waiter.ts.
+      waitForRoom: (address, resume, stalls) => {
+        if (address === null) this.handle.awaitWritable();
+        else this.#roomWaiter.wait(address, resume, stalls);
+      },
+    };
+  }
+
   override ref(): this {
-    this.#referenced = true;
-    if (!this.closed) this.#waiter?.setRef(true);
-    this.#timer?.ref();
+    if (!this.closed) this.#roomWaiter.setRef(true);
     return super.ref();
   }
 
   override unref(): this {
-    this.#referenced = false;
-    if (!this.closed) this.#waiter?.setRef(false);
-    this.#timer?.unref();
+    if (!this.closed) this.#roomWaiter.setRef(false);
     return super.unref();
   }
 
@@ -391,11 +405,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
 
   /** Rejects waiting sends and removes the socket file bind() created, if it is still that file. */
   protected override onClose(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#waiter?.close();
-    this.#waiter = undefined;
-    for (let send = this.#routed.shift(); send; send = this.#routed.shift()) send.reject(socketClosed());
+    this.#roomWaiter.close();
     const created = this.#created;
     this.#created = undefined;
     if (!created) return;
@@ -432,57 +442,4 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagramMessage> {
     const limit = hasCode(error, 'EMSGSIZE') && !this.closed ? this.maxSendSize : undefined;
     return explainPeerError(error, path ?? this.#peer, size, limit);
   }
-
-  // poll(2) is no help for an unconnected sender: the kernel reports it writable while its
-  // sends to a full receiver fail with EAGAIN, so waiting for writability would spin. A socket
-  // connected to the receiver is different: the kernel wakes it when that receiver's queue
-  // drains (net/unix/af_unix.c, unix_dgram_peer_wake_me). So the wait uses a helper socket
-  // connected to the destination, which never sends anything.
-  #waitForRoom(afterWake: boolean): void {
-    if (afterWake) this.#stalledWakes++;
-    const next = this.#routed.peek() as RoutedSend;
-    if (this.#stalledWakes < MAX_STALLED_WAKES) {
-      try {
-        if (!this.#waiter) {
-          const waiter = new native.SocketHandle(constants.AF_UNIX, constants.SOCK_DGRAM, 0);
-          waiter.onWritable = this.#pump;
-          waiter.onError = this.#pump;
-          if (!this.#referenced) waiter.setRef(false);
-          this.#waiter = waiter;
-        }
-        native.connect(this.#waiter.fd, next.address);
-        this.#waiter.awaitWritable();
-        return;
-      } catch {
-        // E.g. the receiver is gone: the retry below reports the send's own error.
-      }
-    }
-    // The receiver keeps filling up before we get a turn (other senders), or our own send buffer
-    // is full: back off with short timers rather than spin.
-    const delay = Math.min(2 ** Math.max(0, this.#stalledWakes - MAX_STALLED_WAKES), MAX_RETRY_DELAY_MS);
-    this.#timer = setTimeout(this.#pump, delay);
-    if (!this.#referenced) this.#timer.unref();
-  }
-
-  readonly #pump = (): void => {
-    this.#timer = undefined;
-    while (this.#routed.length > 0 && !this.closed) {
-      const next = this.#routed.peek() as RoutedSend;
-      let sent: boolean;
-      try {
-        sent = this.trySendBytes(next.bytes, next.address);
-      } catch (error) {
-        this.#routed.shift();
-        next.reject(this.#explainSend(error, next.path, next.bytes.length));
-        continue;
-      }
-      if (!sent) {
-        this.#waitForRoom(true);
-        return;
-      }
-      this.#routed.shift();
-      this.#stalledWakes = 0;
-      next.resolve(next.bytes.length);
-    }
-  };
 }
