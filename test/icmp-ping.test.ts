@@ -340,3 +340,24 @@ describe('bad input', () => {
     expect(result.summary.received).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('PingSocket follows the socket shape (docs/sockets.md)', () => {
+  it('remoteAddress() unconnected throws ERR_SOCKET_DGRAM_NOT_CONNECTED, connected gives the peer', () => {
+    const socket = PingSocket.create({ family: 4, type: 'dgram' });
+    try {
+      expect(() => socket.remoteAddress()).toThrow(
+        expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED', message: 'Not connected' }),
+      );
+      socket.connect('127.0.0.1');
+      expect(socket.remoteAddress()).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('a misspelt option is refused before any socket exists', () => {
+    expect(() => PingSocket.create({ family: 4, tll: 3 } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('tll') }),
+    );
+  });
+});

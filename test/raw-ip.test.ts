@@ -173,3 +173,17 @@ describe('privileges and bad input', () => {
     expect(() => socket.send('x', '127.0.0.1')).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
   });
 });
+
+describe('RawIpSocket follows the socket shape (docs/sockets.md)', () => {
+  it('remoteAddress() unconnected throws ERR_SOCKET_DGRAM_NOT_CONNECTED; a misspelt option is refused', () => {
+    const socket = RawIpSocket.create({ family: 6, protocol: 253 });
+    try {
+      expect(() => socket.remoteAddress()).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' }));
+    } finally {
+      socket.close();
+    }
+    expect(() => RawIpSocket.create({ family: 4, protocol: 253, headerInclude: true } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('headerInclude') }),
+    );
+  });
+});

@@ -1,6 +1,7 @@
 // The generic inet plumbing of rawsock's ICMP, raw IP and UDP sockets: family, bind/connect with
 // sockaddr_in / sockaddr_in6, buffer sizes, TTL / hop limit, received TTL and kernel timestamps
 // (control messages), and the error queue. Nothing protocol-specific lives here.
+import { hasCode, notConnected } from '../errors.js';
 import { constants, native } from '../native.js';
 import { type MessageEntry, messageCount, messageEntry } from './batch-layout.js';
 import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
@@ -75,6 +76,15 @@ const ICMP_ERRNOS = new Set([
   'EACCES',
   'EPROTO',
 ]);
+
+/** The option names every inet socket's create() takes (InetSocketOptions and `family`). */
+export const INET_OPTION_KEYS = [
+  'family',
+  'receiveBufferSize',
+  'sendBufferSize',
+  'maxDatagramSize',
+  'batchSize',
+] as const;
 
 /** Checks the InetSocketOptions fields of `o` (TypeError / RangeError before any system call). */
 export function checkInetOptions(o: Record<string, unknown>): void {
@@ -200,9 +210,14 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
     return decodeInet(native.getsockname(this.handle.fd)) as InetAddress;
   }
 
-  /** The connected peer (getpeername); ENOTCONN when not connected. */
+  /** The connected peer (getpeername); ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected, as node:dgram. */
   remoteAddress(): InetAddress {
-    return decodeInet(native.getpeername(this.handle.fd)) as InetAddress;
+    try {
+      return decodeInet(native.getpeername(this.handle.fd)) as InetAddress;
+    } catch (error) {
+      if (hasCode(error, 'ENOTCONN')) throw notConnected();
+      throw error;
+    }
   }
 
   /** TTL (IPv4, IP_TTL) or hop limit (IPv6, IPV6_UNICAST_HOPS) of sent datagrams, read from the kernel. */

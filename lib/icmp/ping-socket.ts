@@ -16,11 +16,13 @@ import type { ErrorQueueRecord } from '../core/error-queue.js';
 import {
   checkFamilyOptions,
   checkTtl,
+  INET_OPTION_KEYS,
   InetSocketBase,
   type InetSocketOptions,
   type ReceivedDatagram,
 } from '../core/inet-base.js';
-import { checkInteger, checkOneOf, optionalBoolean } from '../core/validate.js';
+import type { InetAddress } from '../core/sockaddr.js';
+import { checkInteger, checkOneOf, checkOptions, optionalBoolean } from '../core/validate.js';
 import { internetChecksum } from '../decode/checksum.js';
 import { constants, native } from '../native.js';
 import { buildEchoRequest, ECHO_REPLY, ECHO_REQUEST, type EchoRequestInput, readEcho } from './echo.js';
@@ -105,6 +107,8 @@ export class PingSocket extends InetSocketBase<PingMessage> {
   /** 'dgram' (ping socket) or 'raw', as opened. */
   readonly type: PingSocketType;
   #identifier: number;
+  /** connect()'s destination: the kernel does not report a ping socket's peer. */
+  #peer: InetAddress | null = null;
 
   private constructor(family: 4 | 6, type: PingSocketType, options: InetSocketOptions) {
     const protocol = family === 4 ? constants.IPPROTO_ICMP : constants.IPPROTO_ICMPV6;
@@ -121,7 +125,10 @@ export class PingSocket extends InetSocketBase<PingMessage> {
    * @example const socket = PingSocket.create({ family: 4, type: 'dgram', ttl: 3 });
    */
   static create(options: PingSocketOptions): PingSocket {
-    const o = checkFamilyOptions(options) as unknown as PingSocketOptions;
+    const known = [...INET_OPTION_KEYS, 'type', 'ttl', 'receiveErrors'];
+    const o = checkFamilyOptions(
+      checkOptions('options', options, known, 'PingSocket.create()'),
+    ) as unknown as PingSocketOptions;
     const type = o.type ?? 'auto';
     checkOneOf('options.type', type, ['auto', 'dgram', 'raw']);
     if (o.ttl !== undefined) checkTtl('options.ttl', o.ttl);
@@ -201,7 +208,19 @@ export class PingSocket extends InetSocketBase<PingMessage> {
    */
   connect(address: string): this {
     this.connectTo(address, 0);
+    this.#peer = { address, family: this.family === 6 ? 'IPv6' : 'IPv4', port: 0 };
     return this;
+  }
+
+  /**
+   * The connected peer, with port 0; ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected. Kept here
+   * because the kernel cannot say: getpeername(2) on a ping socket is always ENOTCONN, as it
+   * reports a peer only with a destination port (inet_getname), and ICMP has none.
+   */
+  override remoteAddress(): InetAddress {
+    if (this.#peer === null) return super.remoteAddress();
+    this.checkOpen(); // ERR_SOCKET_CLOSED after close(), as everywhere
+    return { ...this.#peer };
   }
 
   /**

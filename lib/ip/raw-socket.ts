@@ -16,11 +16,19 @@ import type { ErrorQueueRecord } from '../core/error-queue.js';
 import {
   checkFamilyOptions,
   checkTtl,
+  INET_OPTION_KEYS,
   InetSocketBase,
   type InetSocketOptions,
   type ReceivedDatagram,
 } from '../core/inet-base.js';
-import { checkBoolean, checkInteger, invalidArgValue, optionalBoolean, outOfRange } from '../core/validate.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOptions,
+  invalidArgValue,
+  optionalBoolean,
+  outOfRange,
+} from '../core/validate.js';
 import { explain, hasCode } from '../errors.js';
 import { type IcmpErrorMessage, toIcmpError } from '../icmp/icmp-error.js';
 import { explainRawRefused } from '../icmp/privileges.js';
@@ -98,7 +106,10 @@ export class RawIpSocket extends InetSocketBase<RawIpSocketMessage> {
    * @example const socket = RawIpSocket.create({ family: 6, protocol: 253, checksumOffset: 2 });
    */
   static create(options: RawIpSocketOptions): RawIpSocket {
-    const o = checkFamilyOptions(options) as unknown as RawIpSocketOptions;
+    const known = [...INET_OPTION_KEYS, 'protocol', 'headerIncluded', 'checksumOffset', 'ttl', 'receiveErrors'];
+    const o = checkFamilyOptions(
+      checkOptions('options', options, known, 'RawIpSocket.create()'),
+    ) as unknown as RawIpSocketOptions;
     checkInteger('options.protocol', o.protocol, 1, 255);
     if (o.headerIncluded !== undefined) {
       checkBoolean('options.headerIncluded', o.headerIncluded);

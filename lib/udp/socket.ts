@@ -14,7 +14,6 @@ import {
 import { type SendData, toBytes } from '../core/datagram-socket.js';
 import type { ErrorQueueRecord } from '../core/error-queue.js';
 import { InetSocketBase, type ReceivedDatagram } from '../core/inet-base.js';
-import type { InetAddress } from '../core/sockaddr.js';
 import { checkInteger, checkPort, invalidArgType } from '../core/validate.js';
 import { explain, hasCode } from '../errors.js';
 import { constants, native } from '../native.js';
@@ -200,18 +199,6 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
     this.remoteAddress();
     native.connect(this.handle.fd, Buffer.alloc(this.family === 6 ? 28 : 16)); // sa_family 0 = AF_UNSPEC
     return this;
-  }
-
-  /** The connected peer (getpeername); ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected, as node:dgram. */
-  override remoteAddress(): InetAddress {
-    try {
-      return super.remoteAddress();
-    } catch (error) {
-      if (hasCode(error, 'ENOTCONN')) {
-        throw Object.assign(new Error('Not connected'), { code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' });
-      }
-      throw error;
-    }
   }
 
   /** The interface this socket is bound to (SO_BINDTODEVICE), or undefined; read from the kernel. */
