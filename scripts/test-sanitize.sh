@@ -60,7 +60,7 @@ mkdir -p "$logs"
 shims=$dir/plain-tools
 rm -rf "$shims"
 mkdir -p "$shims"
-for tool in pgrep pkill ps ss ip tc tcpdump tshark dumpcap socat python3 fakeroot gcc cc; do
+for tool in pgrep pkill ps ss ip tc tcpdump tshark dumpcap socat python3 fakeroot gcc cc dnsmasq busybox arping nft ping traceroute tracepath ethtool; do
   real=$(command -v "$tool") || continue
   printf '#!/bin/sh\nLD_PRELOAD=$(echo "$LD_PRELOAD" | sed -e "s|%s||g" -e "s|%s||g")\nexport LD_PRELOAD\nexec %q "$@"\n' \
     "$asan" "$ubsan" "$real" >"$shims/$tool"
