@@ -144,8 +144,7 @@ async function packetRound(ring) {
   sender.close();
   b.packet.info(s);
   b.packet.markStale(s, 1);
-  s.close();
-  b.packet.release(s);
+  s.close(); // unmaps the ring with its reader (native packet.release() is gone)
 }
 
 // The error queue (src-native/error_queue.cc): UDP datagrams to a closed port come back as ICMP
