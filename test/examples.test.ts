@@ -99,7 +99,7 @@ describe('examples', () => {
       ]);
       expect(result).toMatchObject({
         code: 0,
-        stderr: 'statsd-unix: 8 metrics sent to ' + socketPath + ', 0 failed\n',
+        stderr: `statsd-unix: 8 metrics sent to ${socketPath}, 0 failed\n`,
       });
       expect(await exited).toBe(0);
       expect(out.split('\n').slice(1, -1)).toEqual([

@@ -2,27 +2,15 @@
 // worker.terminate() or by process.exit() inside them, leave no socket behind and do not crash
 // the process; several at once, repeatedly.
 import { once } from 'node:events';
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { socketInodes } from './helpers/socket-inodes.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 // Ping sockets (see test/icmp-ping.test.ts for why "0 0").
 beforeAll(() => writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 0'));
-
-function socketInodes(): Set<string> {
-  const out = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith('socket:')) out.add(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
 
 async function busyWorker(): Promise<Worker> {
   const worker = new Worker(path.join(here, 'helpers/tsx-worker.mjs'), {

@@ -14,6 +14,7 @@ import { PacketSocket } from '../lib/packet/index.js';
 import { UdpLiteSocket } from '../lib/udplite/index.js';
 import { UnixDatagramSocket } from '../lib/unix/index.js';
 import { run, tsxNode } from './helpers/netns.js';
+import { socketInodes } from './helpers/socket-inodes.js';
 import { waitUntil } from './helpers/wait.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -22,18 +23,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 /** Every socket inode this process holds now ("socket:[123]"). */
-function socketInodes(): Set<string> {
-  const out = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith('socket:')) out.add(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
 const inodeOf = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`);
 /** The process's mapped size (VmSize of /proc/self/status), in bytes. */
 const mappedBytes = () => Number(/VmSize:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;

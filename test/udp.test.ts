@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type UdpMessage, UdpSocket, udpOffloadSupport } from '../lib/udp/index.js';
 import { run } from './helpers/netns.js';
+import { socketInodes } from './helpers/socket-inodes.js';
 import { python, startPython, VethPeer } from './helpers/udp-peers.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -629,19 +629,6 @@ describe('bad input', () => {
 });
 
 describe('worker threads', () => {
-  function socketInodes(): Set<string> {
-    const out = new Set<string>();
-    for (const fd of readdirSync('/proc/self/fd')) {
-      try {
-        const target = readlinkSync(`/proc/self/fd/${fd}`);
-        if (target.startsWith('socket:')) out.add(target);
-      } catch {
-        // closed meanwhile
-      }
-    }
-    return out;
-  }
-
   it.each(['worker.terminate()', 'process.exit() in the worker'])(
     'three busy workers ended by %s, three rounds: no socket left, no crash',
     async (how) => {

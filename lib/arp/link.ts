@@ -1,5 +1,6 @@
 // One interface's ARP traffic: a raw packet socket bound to ETH_P_ARP that sends ARP messages in
 // Ethernet frames and waits for the first received message a predicate accepts.
+import { abortError } from '../core/abort.js';
 import { buildEthernetFrame } from '../decode/build.js';
 import { ETHERTYPE_ARP } from '../decode/ethernet.js';
 import { invalidArgType } from '../errors.js';
@@ -8,14 +9,6 @@ import { type ArpMessage, decodeArp, encodeArp } from './packet.js';
 
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 export const ZERO_MAC = '00:00:00:00:00:00';
-
-/** @internal An AbortError like Node's. */
-export function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
-    name: 'AbortError',
-    code: 'ABORT_ERR',
-  });
-}
 
 /** @internal Checks an AbortSignal option. */
 export function checkSignal(signal: unknown): AbortSignal | undefined {

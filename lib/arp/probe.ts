@@ -1,8 +1,9 @@
 // RFC 5227 address conflict detection: probeAddress() asks whether anyone on the link has an address
 // before we take it, announceAddress() claims it with gratuitous ARP once we have.
 import { randomInt } from 'node:crypto';
+import { abortError, delay } from '../core/abort.js';
 import { checkInteger, checkOptions } from '../core/validate.js';
-import { ArpLink, abortError, BROADCAST_MAC, checkSignal, type ReceivedArp, ZERO_MAC } from './link.js';
+import { ArpLink, BROADCAST_MAC, checkSignal, type ReceivedArp, ZERO_MAC } from './link.js';
 import { checkIPv4 } from './resolve.js';
 
 /**
@@ -39,23 +40,6 @@ export interface ProbeResult {
   /** Probes sent (fewer than asked when a conflict ended the probe early). */
   probesSent: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * RFC 5227 §2.1.1: a conflict is any ARP message whose sender address is the candidate (a host
@@ -104,14 +88,14 @@ export async function probeAddress(address: string, options: ProbeOptions): Prom
       () => {},
     );
     const schedule = (async () => {
-      await sleep(randomInt(0, initialDelayMs + 1), both);
+      await delay(randomInt(0, initialDelayMs + 1), both);
       for (let i = 0; i < probes; i++) {
         await link.send(
           { operation: 'request', senderMac: link.mac, senderIp: '0.0.0.0', targetMac: ZERO_MAC, targetIp: address },
           BROADCAST_MAC,
         );
         probesSent++;
-        await sleep(i < probes - 1 ? randomInt(minIntervalMs, maxIntervalMs + 1) : waitMs, both);
+        await delay(i < probes - 1 ? randomInt(minIntervalMs, maxIntervalMs + 1) : waitMs, both);
       }
     })().catch(() => {});
     await Promise.race([listening, schedule]);
@@ -162,7 +146,7 @@ export async function announceAddress(address: string, options: AnnounceOptions)
   const link = new ArpLink(options.interface);
   try {
     for (let i = 0; i < count; i++) {
-      if (i > 0) await sleep(intervalMs, signal);
+      if (i > 0) await delay(intervalMs, signal);
       await link.send(
         { operation: 'request', senderMac: link.mac, senderIp: address, targetMac: ZERO_MAC, targetIp: address },
         BROADCAST_MAC,

@@ -1,10 +1,11 @@
 // resolveMac(): which MAC has an IPv4 address on a link, asked the way arping does: a broadcast
 // ARP request per interval until a reply from that address comes.
 import { isIPv4 } from 'node:net';
+import { abortError } from '../core/abort.js';
 import { checkInteger, checkOptions, invalidArgType, invalidArgValue } from '../core/validate.js';
 import { listAddresses } from '../rtnetlink/interfaces.js';
 import { ArpTimeoutError } from './errors.js';
-import { ArpLink, abortError, BROADCAST_MAC, checkSignal, ZERO_MAC } from './link.js';
+import { ArpLink, BROADCAST_MAC, checkSignal, ZERO_MAC } from './link.js';
 
 /**
  * Options of {@link resolveMac}.

@@ -3,6 +3,7 @@
 // falls behind by `highWaterMark` items, the native reader stops polling and the kernel queues
 // (and, when its buffer is full, counts drops) instead of JS memory growing without bound.
 
+import { abortError } from './abort.js';
 import { MessageQueue } from './message-queue.js';
 import { checkInteger, checkOptions, invalidArgType } from './validate.js';
 
@@ -27,12 +28,6 @@ interface Consumer<T> {
   wake: (() => void) | null;
   error: unknown;
   done: boolean;
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  const error = new Error('The operation was aborted', { cause: reason });
-  return Object.assign(error, { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /** Fan-out of received items to async iterators, with pause/resume of the source. */

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { type ProbeOptions, probeAddress } from '../arp/probe.js';
 import { udpPort } from '../bpf/builders.js';
+import { abortError, delay } from '../core/abort.js';
 import { checkBoolean, checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
 import { IPPROTO_UDP } from '../decode/checksum.js';
@@ -20,7 +21,7 @@ import {
   encodeDhcpMessage,
 } from './message.js';
 import type { DhcpMessageType, DhcpOptions } from './options.js';
-import { abortError, backoff, DEFAULT_PARAMETERS, delay } from './retransmit.js';
+import { backoff, DEFAULT_PARAMETERS } from './retransmit.js';
 
 /**
  * Options of {@link requestLease}.

@@ -4,6 +4,7 @@
 // udhcpc uses its "kernel" listen mode for renewals.
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { abortError } from '../core/abort.js';
 import { checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { DhcpNakError, DhcpTimeoutError } from './errors.js';
 import { type DhcpLease, leaseFromAck } from './lease.js';
@@ -14,7 +15,7 @@ import {
   decodeDhcpMessage,
   encodeDhcpMessage,
 } from './message.js';
-import { abortError, backoff, DEFAULT_PARAMETERS } from './retransmit.js';
+import { backoff, DEFAULT_PARAMETERS } from './retransmit.js';
 
 /**
  * Options of {@link renewLease}.

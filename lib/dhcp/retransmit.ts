@@ -1,36 +1,9 @@
-// Timing shared by the DHCP exchanges: RFC 2131 §4.1 retransmission backoff, waits that an
-// AbortSignal ends, and the options a client asks for.
+// Timing shared by the DHCP exchanges: RFC 2131 §4.1 retransmission backoff, and the options a
+// client asks for. (Waits that an AbortSignal ends are lib/core/abort.ts's delay().)
 import { randomInt } from 'node:crypto';
 
 /** udhcpc's default request list: subnet, router, DNS, host name, domain, broadcast, NTP, lease, T1, T2. */
 export const DEFAULT_PARAMETERS = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59];
-
-/** An AbortError like Node's. */
-export function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
-    name: 'AbortError',
-    code: 'ABORT_ERR',
-  });
-}
-
-/** Resolves after `ms`; rejects with an AbortError on `signal`. */
-export function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** RFC 2131 §4.1: 4 s, 8 s, … up to 64 s, each randomised by ±1 s (or a quarter of a shorter wait). */
 export function backoff(first: number, attempt: number): number {
