@@ -233,7 +233,11 @@ import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 for n in (1, 100, 1000): s.sendto(b'x' * n, ('::1', 9))
 "
-      sleep 0.2; kill -INT $P; wait $P`;
+      # Stop once all three records are in the file (24-byte header, then 16 + 63, 64 and 64
+      # bytes): a fixed sleep lost the race on a loaded machine, dumpcap not yet having read the
+      # ring. Bounded, and SIGINT makes dumpcap write what it still holds anyway.
+      n=0; until [ "$(stat -c %s "$1")" -ge 263 ] || [ $n -ge 100 ]; do n=$((n+1)); sleep 0.1; done
+      kill -INT $P; wait $P`;
     const result = await runInFreshNetns('sh', ['-c', script, 'capture', file]);
     expect(result.code, result.stderr).toBe(0);
     const pcap = readPcap(readFileSync(file));
