@@ -425,10 +425,11 @@ def inner(spec):
 
 # --------------------------------------------------------------------------- outer driver
 
-def run_one(spec, timeout):
-    """Run one measurement in a fresh netns (a new process) and return its result dict."""
+def run_in_netns(script, spec, timeout, identity):
+    """Run `script --inner SPEC` in a fresh netns (a new process) and return the result dict it
+    prints; on a timeout or no result, `identity` (what names the run) with ok False and why."""
     unshare = ['unshare', '-n'] if os.geteuid() == 0 else ['unshare', '-rn']
-    cmd = unshare + [sys.executable, os.path.abspath(__file__), '--inner', json.dumps(spec)]
+    cmd = unshare + [sys.executable, os.path.abspath(script), '--inner', json.dumps(spec)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = p.communicate(timeout=timeout)
@@ -439,11 +440,16 @@ def run_one(spec, timeout):
         except subprocess.TimeoutExpired:
             p.kill()
             out, err = p.communicate()
-        return {'name': spec['receiver']['name'], 'ok': False, 'error': f'run timed out after {timeout}s'}
+        return dict(identity, ok=False, error=f'run timed out after {timeout}s')
     for line in out.splitlines():
         if line.startswith('RESULT '):
             return json.loads(line[7:])
-    return {'name': spec['receiver']['name'], 'ok': False, 'error': 'no result: ' + (out + err)[-800:]}
+    return dict(identity, ok=False, error='no result: ' + (out + err)[-800:])
+
+
+def run_one(spec, timeout):
+    """Run one receiver measurement in a fresh netns and return its result dict."""
+    return run_in_netns(__file__, spec, timeout, {'name': spec['receiver']['name']})
 
 
 def progress_line(i, runs, name, res):

@@ -152,23 +152,8 @@ def inner(spec):
 
 
 def run_one(spec, timeout):
-    unshare = ['unshare', '-n'] if os.geteuid() == 0 else ['unshare', '-rn']
-    cmd = unshare + [sys.executable, os.path.abspath(__file__), '--inner', json.dumps(spec)]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.send_signal(signal.SIGTERM)
-        try:
-            out, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        return {'name': spec['sender']['name'], 'size': spec['size'], 'ok': False, 'error': f'timed out after {timeout}s'}
-    for l in out.splitlines():
-        if l.startswith('RESULT '):
-            return json.loads(l[7:])
-    return {'name': spec['sender']['name'], 'size': spec['size'], 'ok': False, 'error': 'no result: ' + (out + err)[-800:]}
+    """One sender's run in a fresh netns (bench.run_in_netns runs this file's --inner there)."""
+    return bench.run_in_netns(__file__, spec, timeout, {'name': spec['sender']['name'], 'size': spec['size']})
 
 
 # --------------------------------------------------------------------------- report
