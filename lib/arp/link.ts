@@ -1,6 +1,6 @@
 // One interface's ARP traffic: a raw packet socket bound to ETH_P_ARP that sends ARP messages in
 // Ethernet frames and waits for the first received message a predicate accepts.
-import { abortError } from '../core/abort.js';
+import { firstEvent } from '../core/abort.js';
 import { buildEthernetFrame } from '../decode/build.js';
 import { ETHERTYPE_ARP } from '../decode/ethernet.js';
 import { invalidArgType } from '../errors.js';
@@ -62,32 +62,16 @@ export class ArpLink {
     ms: number,
     signal: AbortSignal | undefined,
   ): Promise<ReceivedArp | null> {
-    return new Promise((resolve, reject) => {
-      const done = (error: unknown, value: ReceivedArp | null) => {
-        clearTimeout(timer);
-        this.socket.off('packet', onPacket);
-        this.socket.off('error', onError);
-        signal?.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else resolve(value);
-      };
-      const onPacket = (packet: Packet) => {
-        const at = performance.now();
-        const data = packet.data;
-        if (data.length < 14) return;
-        const message = decodeArp(data.subarray(14));
-        if (message === null) return;
-        const received = { message, frameSource: packet.sourceAddress, at };
-        if (accept(received)) done(undefined, received);
-      };
-      const onError = (error: Error) => done(error, null);
-      const onAbort = () => done(abortError(signal as AbortSignal), null);
-      const timer = setTimeout(() => done(undefined, null), ms);
-      this.socket.on('packet', onPacket);
-      this.socket.on('error', onError);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const pick = (packet: Packet): ReceivedArp | null => {
+      const at = performance.now();
+      const data = packet.data;
+      if (data.length < 14) return null;
+      const message = decodeArp(data.subarray(14));
+      if (message === null) return null;
+      const received = { message, frameSource: packet.sourceAddress, at };
+      return accept(received) ? received : null;
+    };
+    return firstEvent(this.socket, 'packet', pick, ms, signal);
   }
 
   close(): void {

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { type ProbeOptions, probeAddress } from '../arp/probe.js';
 import { udpPort } from '../bpf/builders.js';
-import { abortError, delay } from '../core/abort.js';
+import { abortError, delay, firstEvent } from '../core/abort.js';
 import { checkBoolean, checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { buildIPv4Packet, buildUdpDatagram } from '../decode/build.js';
 import { IPPROTO_UDP } from '../decode/checksum.js';
@@ -114,26 +114,11 @@ function waitForReply(
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<DhcpMessage | null> {
-  return new Promise((resolve, reject) => {
-    const done = (error: unknown, value: DhcpMessage | null) => {
-      clearTimeout(timer);
-      socket.off('packet', onPacket);
-      socket.off('error', onError);
-      signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onPacket = (packet: Packet) => {
-      const message = replyIn(packet);
-      if (message !== null && accept(message)) done(undefined, message);
-    };
-    const onError = (error: Error) => done(error, null);
-    const onAbort = () => done(abortError(signal as AbortSignal), null);
-    const timer = setTimeout(() => done(undefined, null), ms);
-    socket.on('packet', onPacket);
-    socket.on('error', onError);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const pick = (packet: Packet) => {
+    const message = replyIn(packet);
+    return message !== null && accept(message) ? message : null;
+  };
+  return firstEvent(socket, 'packet', pick, ms, signal);
 }
 
 /**

@@ -4,7 +4,7 @@
 // udhcpc uses its "kernel" listen mode for renewals.
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { abortError } from '../core/abort.js';
+import { abortError, firstEvent } from '../core/abort.js';
 import { checkInteger, checkOptions, invalidArgType } from '../core/validate.js';
 import { DhcpNakError, DhcpTimeoutError } from './errors.js';
 import { type DhcpLease, leaseFromAck } from './lease.js';
@@ -118,30 +118,18 @@ function replyTo(
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<DhcpMessage | null> {
-  return new Promise((resolve, reject) => {
-    const done = (error: unknown, value: DhcpMessage | null) => {
-      clearTimeout(timer);
-      socket.off('message', onMessage);
-      signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onMessage = (data: Buffer) => {
-      let message: DhcpMessage;
-      try {
-        message = decodeDhcpMessage(data);
-      } catch {
-        return; // not DHCP: ignore, as every client does
-      }
-      const type = message.options.messageType;
-      if (message.op !== 'reply' || message.transactionId !== xid || message.clientHardwareAddress !== mac) return;
-      if (type === 'ack' || type === 'nak') done(undefined, message);
-    };
-    const onAbort = () => done(abortError(signal as AbortSignal), null);
-    const timer = setTimeout(() => done(undefined, null), ms);
-    socket.on('message', onMessage);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const pick = (data: Buffer): DhcpMessage | null => {
+    let message: DhcpMessage;
+    try {
+      message = decodeDhcpMessage(data);
+    } catch {
+      return null; // not DHCP: ignore, as every client does
+    }
+    const type = message.options.messageType;
+    if (message.op !== 'reply' || message.transactionId !== xid || message.clientHardwareAddress !== mac) return null;
+    return type === 'ack' || type === 'nak' ? message : null;
+  };
+  return firstEvent(socket, 'message', pick, ms, signal);
 }
 
 /**
