@@ -14,13 +14,14 @@ export interface NativeSocketHandle {
   send(data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
   /**
    * sendmmsg(2) of datas[start..] (at most `limit`, and 1024, per call) with the address and control bytes of
-   * the same index (null: none): how many the kernel took, 0 when its buffer is full. Fewer than
-   * asked: full, or a later datagram failed (the next call, starting there, throws its error).
+   * the same index (null: none; a null array: none for any). How many the kernel took, 0 when its
+   * buffer is full. Fewer than asked: full, or a later datagram failed (the next call, starting
+   * there, throws its error).
    */
   sendBatch(
     datas: readonly Uint8Array[],
-    addresses: readonly (Uint8Array | null)[],
-    controls: readonly (Uint8Array | null)[],
+    addresses: readonly (Uint8Array | null)[] | null,
+    controls: readonly (Uint8Array | null)[] | null,
     start: number,
     limit?: number,
   ): number;

@@ -396,9 +396,17 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
       return;
     }
     if ((events & UV_WRITABLE) && self->want_writable_) {
+      // The poll is updated after the callback, not before: a sender that fills the queue again
+      // in it and waits once more (awaitWritable) keeps the poll as it is, instead of two
+      // epoll_ctl calls per wait. Also when the callback throws (libuv polls level-triggered).
       self->want_writable_ = false;
+      try {
+        self->Call(kOnWritable, {});
+      } catch (const Napi::Error&) {
+        self->UpdatePoll();
+        throw;
+      }
       self->UpdatePoll();
-      self->Call(kOnWritable, {});
     }
     if ((events & (UV_READABLE | UV_DISCONNECT)) && self->Receiving() && self->reader_) {
       struct Dispatch {  // also on the exception path: a JS callback may throw through the reader
@@ -577,21 +585,23 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
 
 // sendBatch(datas, addresses, controls, start, limit?) -> how many of datas[start..] the kernel took,
 // with sendmmsg(2); `addresses` and `controls` are arrays of the same length whose entries may be
-// null. Fewer than asked means the socket buffer filled (EAGAIN) or a later datagram failed: the
-// caller waits for writability or calls again from there, and an error on the first datagram of
-// a call is thrown. sendmmsg(2): "if an error occurs after at least one message has been sent,
-// the call succeeds, and returns the number of messages sent"; the next call then reports it.
+// null, or null for none at all (then no entry of theirs is read: a connected socket's sends). Fewer than asked means
+// the socket buffer filled (EAGAIN) or a later datagram failed: the caller waits for writability or calls again from
+// there, and an error on the first datagram of a call is thrown. sendmmsg(2): "if an error occurs after at least one
+// message has been sent, the call succeeds, and returns the number of messages sent"; the next call then reports it.
 Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
   // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
   constexpr uint32_t kMaxPerCall = 1024;
   Napi::Env env = info.Env();
   RequireOpen(info, fd_);
-  if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray()) {
+  const bool addressed = IsPresent(info[1]);
+  const bool controlled = IsPresent(info[2]);
+  if (!info[0].IsArray() || (addressed && !info[1].IsArray()) || (controlled && !info[2].IsArray())) {
     throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
   }
   Napi::Array datas = info[0].As<Napi::Array>();
-  Napi::Array addresses = info[1].As<Napi::Array>();
-  Napi::Array controls = info[2].As<Napi::Array>();
+  Napi::Array addresses = addressed ? info[1].As<Napi::Array>() : Napi::Array();
+  Napi::Array controls = controlled ? info[2].As<Napi::Array>() : Napi::Array();
   int32_t start = IntArg(info, 3, "start");
   // limit (optional): send at most this many (the caller's guess of what the kernel has room
   // for, so a long queue at a full receiver is not prepared 1,024 entries at a time).
@@ -602,7 +612,7 @@ Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
     if (static_cast<uint32_t>(asked) < limit) limit = static_cast<uint32_t>(asked);
   }
   const uint32_t total = datas.Length();
-  if (addresses.Length() != total || controls.Length() != total) {
+  if ((addressed && addresses.Length() != total) || (controlled && controls.Length() != total)) {
     throw ArgValueError(env, "sendBatch arrays must have the same length");
   }
   if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
@@ -617,17 +627,21 @@ Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
     hdr = msghdr{};
     hdr.msg_iov = &iov[i];
     hdr.msg_iovlen = 1;
-    Napi::Value address = addresses.Get(at);
-    if (IsPresent(address)) {
-      Bytes bytes = BytesArg(address, "address");
-      hdr.msg_name = bytes.data;
-      hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
+    if (addressed) {
+      Napi::Value address = addresses.Get(at);
+      if (IsPresent(address)) {
+        Bytes bytes = BytesArg(address, "address");
+        hdr.msg_name = bytes.data;
+        hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
+      }
     }
-    Napi::Value control = controls.Get(at);
-    if (IsPresent(control)) {
-      Bytes bytes = BytesArg(control, "control");
-      hdr.msg_control = bytes.data;
-      hdr.msg_controllen = bytes.length;
+    if (controlled) {
+      Napi::Value control = controls.Get(at);
+      if (IsPresent(control)) {
+        Bytes bytes = BytesArg(control, "control");
+        hdr.msg_control = bytes.data;
+        hdr.msg_controllen = bytes.length;
+      }
     }
   }
   int sent;

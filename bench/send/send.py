@@ -104,6 +104,10 @@ def inner(spec):
     procs = []
     env = dict(os.environ, PYTHONUNBUFFERED='1', NODE_PATH=spec['node_path'])
     try:
+        if spec.get('unix_qlen'):
+            # Per network namespace; a fresh one starts at the kernel default, 10 (systemd sets 512).
+            with open('/proc/sys/net/unix/max_dgram_qlen', 'w') as f:
+                f.write(str(spec['unix_qlen']))
         res['sysctl_unix_qlen'] = open('/proc/sys/net/unix/max_dgram_qlen').read().strip()
         rx = bench.Proc(f"{bench.BIN}/sockrx -M mmsg " + RECEIVERS[line['mode']].format(**vars_), tmp, 'rx',
                         cpu=spec['rx_cpu'], env=env)
@@ -245,6 +249,7 @@ def main():
     ap.add_argument('--port', type=int, default=9999)
     ap.add_argument('--tx-cpu', type=int, default=0)
     ap.add_argument('--rx-cpu', type=int, default=1)
+    ap.add_argument('--unix-qlen', type=int, help='net.unix.max_dgram_qlen in the run\'s namespace (default: 10, as it starts)')
     ap.add_argument('--settle', type=float, default=0.2)
     ap.add_argument('--max-drain', type=float, default=10.0)
     ap.add_argument('--ready-timeout', type=float, default=30.0)
@@ -276,7 +281,7 @@ def main():
         subprocess.run([os.path.join(bench.HARNESS, 'build.sh')], check=True)
     sizes = [int(x) for x in args.sizes.split(',')]
     base = {k: getattr(args, k) for k in ('count', 'port', 'tx_cpu', 'rx_cpu', 'settle', 'max_drain',
-                                         'ready_timeout', 'send_timeout', 'node_path')}
+                                         'ready_timeout', 'send_timeout', 'node_path', 'unix_qlen')}
     runs = {s['name']: [] for s in lines}
     t0 = time.time()
     load0 = open('/proc/loadavg').read().split()[:3]

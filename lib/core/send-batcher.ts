@@ -33,12 +33,20 @@ export interface SendBatcherHooks {
 const COMPACT_AT = 4096;
 const MAX_PER_CALL = 1024; // UIO_MAXIOV
 const MIN_PER_CALL = 16;
+// What a sent entry's slots are overwritten with, so the queue does not keep the user's buffers
+// alive until the slot is reused.
+const SENT = new Uint8Array(0);
+// queueMicrotask() wraps every callback in an AsyncResource (node:internal/process/task_queues);
+// a reaction on a settled promise runs at the same point of the microtask queue for less.
+const SETTLED = Promise.resolve();
 
 export class SendBatcher {
   readonly #handle: NativeSocketHandle;
   readonly #hooks: SendBatcherHooks;
-  // Parallel arrays, one entry per datagram not yet sent, from #head on: what handle.sendBatch()
-  // takes as they are, so a flush builds nothing.
+  // Parallel arrays, one entry per datagram not yet sent, from #head to #tail: what
+  // handle.sendBatch() takes as they are, so a flush builds nothing. They keep their length when
+  // the queue empties (#tail goes back to 0): truncating them made every turn's sends grow the
+  // backing stores again.
   readonly #datas: Uint8Array[] = [];
   readonly #addresses: (Uint8Array | null)[] = [];
   readonly #controls: (Uint8Array | null)[] = [];
@@ -47,6 +55,11 @@ export class SendBatcher {
   readonly #resolves: (((bytes: number) => void) | Group)[] = [];
   readonly #rejects: (((error: unknown) => void) | null)[] = [];
   #head = 0;
+  #tail = 0;
+  // Entries since the queue last emptied that have an address or control bytes: while there are
+  // none, handle.sendBatch() is given null for those arrays and reads no entry of them.
+  #addressed = 0;
+  #controlled = 0;
   #scheduled = false;
   #waiting = false;
   #stalls = 0;
@@ -74,7 +87,7 @@ export class SendBatcher {
 
   /** Datagrams queued and not yet taken by the kernel. */
   get pending(): number {
-    return this.#datas.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   /** True while the batcher waits for the kernel to have room. */
@@ -134,9 +147,12 @@ export class SendBatcher {
   close(error: () => unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    const end = this.#datas.length;
+    const end = this.#tail;
     for (let i = this.#head; i < end; i++) this.#fail(i, error(), false);
     this.#reset();
+    for (const slots of [this.#datas, this.#addresses, this.#controls, this.#tags, this.#resolves, this.#rejects]) {
+      slots.length = 0;
+    }
   }
 
   /** The kernel refused a datagram just now (EAGAIN): queued sends wait for room first. */
@@ -157,32 +173,36 @@ export class SendBatcher {
     resolve: ((bytes: number) => void) | Group,
     reject: ((error: unknown) => void) | null,
   ): void {
-    this.#datas.push(data);
-    this.#addresses.push(address);
-    this.#controls.push(control);
-    this.#tags.push(tag);
-    this.#resolves.push(resolve);
-    this.#rejects.push(reject);
+    const at = this.#tail++;
+    this.#datas[at] = data;
+    this.#addresses[at] = address;
+    this.#controls[at] = control;
+    this.#tags[at] = tag;
+    this.#resolves[at] = resolve;
+    this.#rejects[at] = reject;
+    if (address !== null) this.#addressed++;
+    if (control !== null) this.#controlled++;
   }
 
   #schedule(): void {
     if (this.#scheduled || this.#waiting) return;
     this.#scheduled = true;
-    queueMicrotask(this.#flushTask);
+    SETTLED.then(this.#flushTask);
   }
 
   // Hands the kernel as much as it takes; stops at EAGAIN and waits for room.
   #flush(): void {
     const handle = this.#handle;
-    while (!this.#closed && this.#head < this.#datas.length) {
+    while (!this.#closed && this.#head < this.#tail) {
       const head = this.#head;
       const group = this.#resolves[head];
       if (typeof group === 'object' && group.failed) {
-        this.#head++; // the rest of a sendBatch() that failed: not sent
+        this.#release(head); // the rest of a sendBatch() that failed: not sent
+        this.#head++;
         continue;
       }
       let sent: number;
-      const left = this.#datas.length - head;
+      const left = this.#tail - head;
       try {
         if (this.#full) {
           this.#full = false;
@@ -198,15 +218,39 @@ export class SendBatcher {
               : 1;
         } else {
           const asked = Math.min(left, this.#limit);
-          sent = handle.sendBatch(this.#datas, this.#addresses, this.#controls, head, asked);
+          sent = handle.sendBatch(
+            this.#datas,
+            this.#addressed === 0 ? null : this.#addresses,
+            this.#controlled === 0 ? null : this.#controls,
+            head,
+            asked,
+          );
           if (sent === asked) this.#limit = Math.min(MAX_PER_CALL, this.#limit * 2);
           else if (sent > 0) this.#limit = Math.max(MIN_PER_CALL, sent * 2);
         }
       } catch (error) {
         this.#fail(head, error);
+        this.#release(head);
         this.#head++;
         continue;
       }
+      if (sent > 0) {
+        this.#stalls = 0;
+        const end = head + sent;
+        for (let i = head; i < end; i++) {
+          const done = this.#resolves[i] as ((bytes: number) => void) | Group;
+          if (typeof done === 'function') {
+            done((this.#datas[i] as Uint8Array).byteLength);
+          } else if (!done.failed && --done.left === 0) {
+            done.resolve(done.count);
+          }
+          this.#release(i);
+        }
+        this.#head = end;
+      }
+      // Nothing taken: the kernel's queue is full. (After a partial sendmmsg the loop asks again
+      // at once: the datagram that did not go may have failed rather than found no room, and
+      // its error must not wait for room that may never come.)
       if (sent === 0) {
         this.#waiting = true;
         const wait = this.#hooks.waitForRoom;
@@ -214,20 +258,9 @@ export class SendBatcher {
         else handle.awaitWritable();
         break;
       }
-      this.#stalls = 0;
-      const end = head + sent;
-      for (let i = head; i < end; i++) {
-        const done = this.#resolves[i] as ((bytes: number) => void) | Group;
-        if (typeof done === 'function') {
-          done((this.#datas[i] as Uint8Array).byteLength);
-        } else if (!done.failed && --done.left === 0) {
-          done.resolve(done.count);
-        }
-      }
-      this.#head = end;
     }
-    if (this.#head === this.#datas.length) this.#reset();
-    else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#datas.length) this.#compact();
+    if (this.#head === this.#tail) this.#reset();
+    else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#tail) this.#compact();
   }
 
   #fail(index: number, cause: unknown, explained = true): void {
@@ -245,24 +278,37 @@ export class SendBatcher {
     }
   }
 
-  #reset(): void {
-    this.#head = 0;
-    this.#datas.length = 0;
-    this.#addresses.length = 0;
-    this.#controls.length = 0;
-    this.#tags.length = 0;
-    this.#resolves.length = 0;
-    this.#rejects.length = 0;
+  // Drops the queue's references to a finished entry (its slot stays for the next send).
+  #release(index: number): void {
+    this.#datas[index] = SENT;
+    this.#addresses[index] = null;
+    this.#controls[index] = null;
+    this.#tags[index] = undefined;
+    this.#resolves[index] = noop;
+    this.#rejects[index] = null;
   }
 
+  #reset(): void {
+    this.#head = 0;
+    this.#tail = 0;
+    this.#addressed = 0;
+    this.#controlled = 0;
+  }
+
+  // Moves the unsent entries to the front.
   #compact(): void {
     const n = this.#head;
-    this.#datas.splice(0, n);
-    this.#addresses.splice(0, n);
-    this.#controls.splice(0, n);
-    this.#tags.splice(0, n);
-    this.#resolves.splice(0, n);
-    this.#rejects.splice(0, n);
+    const left = this.#tail - n;
+    this.#datas.copyWithin(0, n, this.#tail);
+    this.#addresses.copyWithin(0, n, this.#tail);
+    this.#controls.copyWithin(0, n, this.#tail);
+    this.#tags.copyWithin(0, n, this.#tail);
+    this.#resolves.copyWithin(0, n, this.#tail);
+    this.#rejects.copyWithin(0, n, this.#tail);
+    for (let i = left; i < this.#tail; i++) this.#release(i);
     this.#head = 0;
+    this.#tail = left;
   }
 }
+
+function noop(): void {}
