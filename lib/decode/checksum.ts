@@ -42,7 +42,12 @@ function fold(total: number): number {
  * @example internetChecksum(packet.subarray(0, 20)) === 0 // an IPv4 header with a correct checksum
  */
 export function internetChecksum(data: Uint8Array): number {
-  return ~fold(sum(data, 0, data.length, 0)) & 0xffff;
+  return internetChecksumOf(data, 0, data.length);
+}
+
+/** @internal internetChecksum() of data[start..end), without a view of them. */
+export function internetChecksumOf(data: Uint8Array, start: number, end: number): number {
+  return ~fold(sum(data, start, end, 0)) & 0xffff;
 }
 
 /** The input of {@link transportChecksum}: a TCP, UDP, UDP-Lite or ICMPv6 segment and its IP addresses. */
@@ -83,9 +88,19 @@ function checksumFieldOffset(protocol: number): number | undefined {
 }
 
 /** @internal Sum over the pseudo-header and the covered part of the segment, unfolded. */
+// The bytes of an address as given: decoders pass the IP header's own bytes, used without a copy
+// or a new view.
+function addressView(address: IPAddressInput): Uint8Array {
+  if (typeof address === 'string') return addressBytes(address);
+  if (address.length !== 4 && address.length !== 16) {
+    throw new RangeError(`an IP address is 4 or 16 bytes, got ${address.length}`);
+  }
+  return address;
+}
+
 function pseudoSum(input: TransportChecksumInput, skipChecksumField: boolean): number {
-  const source = addressBytes(input.source);
-  const destination = addressBytes(input.destination);
+  const source = addressView(input.source);
+  const destination = addressView(input.destination);
   if (source.length !== destination.length) {
     throw new TypeError('source and destination must be of the same address family');
   }

@@ -78,7 +78,13 @@ function decode(layer: Layer & ('icmp' | 'icmpv6'), data: Uint8Array, context?: 
       checksumValid = internetChecksum(message) === 0;
     } else {
       const pseudo = pseudoAddresses(context);
-      if (pseudo) checksumValid = verifyTransportChecksum({ ...pseudo, protocol: IPPROTO_ICMPV6, segment: message });
+      if (pseudo)
+        checksumValid = verifyTransportChecksum({
+          source: pseudo.source,
+          destination: pseudo.destination,
+          protocol: IPPROTO_ICMPV6,
+          segment: message,
+        });
     }
   }
   const isEcho = layer === 'icmp' ? type === 0 || type === 8 : type === 128 || type === 129;

@@ -160,7 +160,12 @@ export function decodeTcp(data: Uint8Array, context?: TransportContext): Decoded
     ...checksumFields(
       context,
       pseudo && !truncated && !context?.checksumNotComputed
-        ? verifyTransportChecksum({ ...pseudo, protocol: IPPROTO_TCP, segment: b.subarray(0, end) })
+        ? verifyTransportChecksum({
+            source: pseudo.source,
+            destination: pseudo.destination,
+            protocol: IPPROTO_TCP,
+            segment: b.subarray(0, end),
+          })
         : undefined,
     ),
     urgentPointer: b.readUInt16BE(18),

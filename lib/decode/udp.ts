@@ -67,7 +67,15 @@ export function decodeUdp(data: Uint8Array, context?: TransportContext): Decoded
     if (checksum === 0) {
       if (isIPv6Address(pseudo.source)) checksumValid = false;
     } else {
-      checksumValid = verifyTransportChecksum({ ...pseudo, protocol: IPPROTO_UDP, segment: b.subarray(0, length) });
+      checksumValid = verifyTransportChecksum({
+        source: pseudo.source,
+        destination: pseudo.destination,
+        protocol: IPPROTO_UDP,
+        // The first `length` bytes (a view of them would cost more than the sum).
+        segment: b,
+        coverage: length,
+        length,
+      });
     }
   }
   return {

@@ -70,7 +70,8 @@ export function decodeUdpLite(data: Uint8Array, context?: TransportContext): Dec
     checksumValid =
       checksum !== 0 &&
       verifyTransportChecksum({
-        ...pseudo,
+        source: pseudo.source,
+        destination: pseudo.destination,
         protocol: IPPROTO_UDPLITE,
         // The pseudo-header length is the datagram's, so pass the whole datagram when it is there;
         // a datagram cut after the covered bytes still verifies with the stated length.
