@@ -416,6 +416,28 @@ describe.each(receivePaths)('receiving (%s)', (name, ring) => {
     expect(await late.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('packet loops take whole batches: an abort mid-batch ends the loop at once, two loops each see all', async () => {
+    const [port] = ports.ports as [number];
+    const socket = PacketSocket.create({ interface: 'lo', filter: udpFilter(port), ignoreOutgoing: true, ring });
+    const controller = new AbortController();
+    const aborted = socket.packets({ signal: controller.signal });
+    const other = socket.packets();
+    const payloads = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    await sendUdp(port, payloads);
+    const first = await aborted.next();
+    expect(first.value?.decode().payload.toString()).toBe('p0');
+    // The rest of the batch that held p0 is never handed out after the abort.
+    controller.abort();
+    await expect(aborted.next()).rejects.toMatchObject({ name: 'AbortError' });
+    const seen: string[] = [];
+    for await (const packet of other) {
+      seen.push(packet.decode().payload.toString());
+      if (seen.length === payloads.length) break;
+    }
+    expect(seen).toEqual(payloads);
+    socket.close();
+  });
+
   it('stats add up: received = delivered + dropped + discarded', async () => {
     const [port] = ports.ports as [number];
     const socket = PacketSocket.create({ interface: 'lo', filter: udpFilter(port), ignoreOutgoing: true, ring });

@@ -186,6 +186,14 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
     return this.listenerCount('message') > 0;
   }
 
+  /**
+   * Ends the loops a subclass runs itself (not through messages()) with a socket error that has
+   * no 'error' listener; false when it runs none (the error is then emitted).
+   */
+  protected failOwnLoops(_error: Error): boolean {
+    return false;
+  }
+
   /** Number of messages() loops running. */
   protected get loopCount(): number {
     return this.#receiver.size;
@@ -222,7 +230,7 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   }
 
   #onError(error: NodeJS.ErrnoException): void {
-    if (this.listenerCount('error') > 0 || this.#receiver.size === 0) {
+    if (this.listenerCount('error') > 0 || (this.#receiver.size === 0 && !this.failOwnLoops(error))) {
       this.emit('error', error);
     } else {
       this.#receiver.fail(error);

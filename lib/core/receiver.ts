@@ -24,6 +24,9 @@ export interface IterateOptions {
 
 interface Consumer<T> {
   queue: MessageQueue<T>;
+  /** What the queued items weigh together (their count, unless the loop gave a weight). */
+  queued: number;
+  weight: ((item: T) => number) | null;
   highWaterMark: number;
   wake: (() => void) | null;
   error: unknown;
@@ -50,12 +53,13 @@ export class Receiver<T> {
     let room = true;
     for (const consumer of this.#consumers) {
       consumer.queue.push(item);
+      consumer.queued += consumer.weight === null ? 1 : consumer.weight(item);
       if (consumer.wake) {
         const wake = consumer.wake;
         consumer.wake = null;
         wake();
       }
-      if (consumer.queue.length >= consumer.highWaterMark) room = false;
+      if (consumer.queued >= consumer.highWaterMark) room = false;
     }
     if (!room) this.#paused = true;
     return room;
@@ -82,7 +86,7 @@ export class Receiver<T> {
   #maybeResume(): void {
     if (!this.#paused) return;
     for (const consumer of this.#consumers) {
-      if (consumer.queue.length > consumer.highWaterMark / 2) return;
+      if (consumer.queued > consumer.highWaterMark / 2) return;
     }
     this.#paused = false;
     this.#resume();
@@ -90,16 +94,20 @@ export class Receiver<T> {
 
   /**
    * A new loop; `onEmpty` runs when the last loop ends (the socket may stop reading);
-   * `defaultHighWaterMark` applies when the options give none.
+   * `defaultHighWaterMark` applies when the options give none; `weight` says what one item
+   * counts against it (a batch of packets: its packets), 1 by default.
    */
   iterate(
     options: IterateOptions = {},
     onEmpty: () => void = () => {},
     defaultHighWaterMark = 4096,
+    weight: ((item: T) => number) | null = null,
   ): AsyncIterableIterator<T> {
     const { highWaterMark, signal } = checkIterateOptions(options, defaultHighWaterMark);
     const consumer: Consumer<T> = {
       queue: new MessageQueue<T>(),
+      queued: 0,
+      weight,
       highWaterMark,
       wake: null,
       error: undefined,
@@ -108,6 +116,7 @@ export class Receiver<T> {
     const remove = () => {
       if (!this.#consumers.delete(consumer)) return;
       consumer.queue.clear();
+      consumer.queued = 0;
       signal?.removeEventListener('abort', onAbort);
       // The ended loop may be the one that paused the source: resume for whoever else reads
       // ('packet' listeners, other loops); onEmpty pauses again if nobody does.
@@ -117,6 +126,7 @@ export class Receiver<T> {
     const onAbort = () => {
       // An abort ends the loop now: what is still queued for it is dropped with it.
       consumer.queue.clear();
+      consumer.queued = 0;
       if (signal) consumer.error ??= abortError(signal);
       consumer.wake?.();
       consumer.wake = null;
@@ -132,6 +142,7 @@ export class Receiver<T> {
         for (;;) {
           if (consumer.queue.length > 0) {
             const value = consumer.queue.shift() as T;
+            consumer.queued -= consumer.weight === null ? 1 : consumer.weight(value);
             if (this.#paused) this.#maybeResume();
             return { value, done: false };
           }

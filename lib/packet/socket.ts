@@ -1,6 +1,7 @@
 // PacketSocket: an AF_PACKET socket (packet(7)) opened without a window for unfiltered packets,
 // received through a TPACKET_V3 ring (or recvmmsg), in batches or packet by packet.
 import { constants as osConstants } from 'node:os';
+import { batchItems } from '../core/batch-items.js';
 import { setBufferSize } from '../core/buffer-size.js';
 import { DatagramSocket, toBytes } from '../core/datagram-socket.js';
 import { deprecate } from '../core/deprecate.js';
@@ -62,6 +63,9 @@ export interface PacketSendOptions {
 export type ReceiveMode = 'ring' | 'recvmmsg';
 
 const { ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE } = constants;
+
+const packetCount = (batch: PacketBatch): number => batch.length;
+const BATCH_PACKETS = { count: packetCount, item: (batch: PacketBatch, i: number) => new Packet(batch, i) };
 
 const CAP_NET_RAW_HINT =
   'packet sockets need CAP_NET_RAW: run as root, grant the capability to node ' +
@@ -384,6 +388,24 @@ export class PacketSocket extends DatagramSocket<Packet> {
   /** Packets one by one with `for await` (same as messages()). */
   packets(options?: IterateOptions): AsyncIterableIterator<Packet> {
     return this.messages(options);
+  }
+
+  /**
+   * Packets one by one with `for await`. Underneath, the loop takes whole batches (one promise
+   * per batch, the packets of the batch it holds handed out at once); `highWaterMark` still
+   * counts packets (default 4096): once that many wait, whole batches, the socket stops reading.
+   */
+  override messages(options: IterateOptions = {}): AsyncIterableIterator<Packet> {
+    if (this.closed) throw socketClosed();
+    const batches = this.#batches.iterate(options, () => this.pauseIfIdle(), 4096, packetCount);
+    this.resumeReading();
+    return batchItems(batches, BATCH_PACKETS, options.signal);
+  }
+
+  protected override failOwnLoops(error: Error): boolean {
+    if (this.#batches.size === 0) return false;
+    this.#batches.fail(error);
+    return true;
   }
 
   /**
