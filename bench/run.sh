@@ -24,20 +24,20 @@ usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 suite="${1:-}"
 [ $# -gt 0 ] && shift
 # baseline: the receiver each suite's ratio columns divide by (the Node option a user has today);
-# refs: the lines the report's first table holds every rawsock line against (issue 14), the first
-# of them also sets the max paced rate
+# refs: the lines the report's first table holds every rawsock line against (issue 14); maxref: the
+# C line whose full-rate sender pps sets the max paced rate
 case "$suite" in
-  capture) baseline=node-cap-64M refs=tcpdump,c-afpacket-ring ;;
-  udplite) baseline=node-dgram refs=c-udplite-mmsg,node-dgram ;;
-  udp)     baseline=node-dgram refs= ;;
-  unix)    baseline=node-unix-dgram refs=c-unix-mmsg,node-unix-dgram ;;
-  send)    baseline= refs= ;;
+  capture) baseline=node-cap-64M refs=tcpdump,c-afpacket-ring maxref=c-afpacket-ring ;;
+  udplite) baseline=node-dgram refs=c-udplite-mmsg,node-dgram maxref=c-udplite-mmsg ;;
+  udp)     baseline=node-dgram refs= maxref= ;;
+  unix)    baseline=node-unix-dgram refs=c-unix-mmsg,node-unix-dgram maxref=c-unix-mmsg ;;
+  send)    baseline= refs= maxref= ;;
   *) usage ;;
 esac
 
 defaults=(--runs 5 --count 1000000)
 if [ -n "$refs" ]; then
-  defaults+=(--refs "$refs" --max-ref "${refs%%,*}" --rates full,100000,300000,max
+  defaults+=(--refs "$refs" --max-ref "$maxref" --rates full,100000,300000,max
     --paced-only "rawsock*,sender-alone*,$refs")
 fi
 label="$suite"

@@ -826,7 +826,7 @@ def main():
         if token == 'full':
             full = run_pass(recs, args, label, rate=0)
             continue
-        rate = max_rate(recs, args, full) if token == 'max' else int(token)
+        rate = max_rate(recs, args, full, label) if token == 'max' else int(token)
         tag = 'max' if token == 'max' else (f'{rate // 1000}k' if rate % 1000 == 0 else str(rate))
         pats = [p.strip() for p in (args.paced_only or '*').split(',') if p.strip()]
         paced = [r for r in recs if any(fnmatch.fnmatchcase(r['name'], p) for p in pats)]
@@ -854,13 +854,21 @@ def run_pass(recs, args, label, rate=None, runs=None, count=None):
     return summaries
 
 
-def max_rate(recs, args, full):
+def max_rate(recs, args, full, label):
     """95 % of the --max-ref line's median sender pps at full rate, rounded down to 10,000: the
     highest rate the sender sustains while a receiver keeps up. Taken from this invocation's full
-    pass, or measured (3 runs of that line alone) when there was none."""
+    pass, else from the last full pass of the same label (results/LABEL.raw.json), else measured
+    (3 runs of that line alone)."""
     ref = args.max_ref
     if not ref:
         sys.exit('--rates max needs --max-ref NAME')
+    saved = os.path.join(RESULTS, f'{label}.raw.json')
+    if full is None and os.path.exists(saved):
+        with open(saved) as f:
+            raw = json.load(f)
+        if not raw['args'].get('rate') and ref in raw['runs']:
+            full = [summarize(ref, raw['runs'][ref])]
+            print(f'max rate: from the full pass in {portable(saved)}', flush=True)
     s = next((x for x in full or [] if x['name'] == ref and x.get('tx_pps')), None)
     if s is None:
         line = [r for r in recs if r['name'] == ref]
