@@ -20,6 +20,7 @@ bench/README.md). Each suite (bench/capture, bench/udplite, bench/unix) has its 
 """
 import argparse
 import datetime
+import fnmatch
 import json
 import os
 import re
@@ -659,6 +660,32 @@ def ours_vs_peers(summaries, ours_prefix):
     return '\n'.join(out)
 
 
+def headline(summaries, ours_prefix, refs):
+    """One row per `ours` line: median CPU ns/pkt, median and worst-run loss, kernel drops, and its
+    CPU ratio against each reference line (e.g. tcpdump and the C ring) of the same run."""
+    ours = [s for s in summaries if s['name'].startswith(ours_prefix)]
+    byname = {s['name']: s for s in summaries if is_receiver(s)}
+    head = '| receiver | CPU ns/pkt, median (min–max) | lost %, median | lost %, worst run | kernel drops | sender pps |'
+    rule = '|---|---:|---:|---:|---:|---:|'
+    for r in refs:
+        head += f' CPU ÷ {r} |'
+        rule += '---:|'
+    out = [head, rule]
+    for s in [byname[r] for r in refs if r in byname] + ours:
+        if not is_receiver(s):
+            out.append(f"| {s['name']} | FAILED ({s['runs']} runs) |" + ' |' * (head.count('|') - 3))
+            continue
+        cells = ''.join(f" {fmt_ratio(ratio(s['rx_ns_per_pkt'], byname[r]['rx_ns_per_pkt'])) if r in byname else 'n/a'} |"
+                        for r in refs)
+        out.append(f"| {s['name']} | **{fmt(s['rx_ns_per_pkt'])}** ({fmt(s['rx_ns_min'])}–{fmt(s['rx_ns_max'])}) | "
+                   f"{fmt(s['lost_pct'], pct=True)} | {fmt(s['lost_pct_max'], pct=True)} | {kernel_drops_cell(s)} | "
+                   f"{fmt(s['tx_pps'])} |" + cells)
+    missing = [r for r in refs if r not in byname]
+    if missing:
+        out += ['', f"Reference line(s) without a result in this run: {', '.join(missing)}."]
+    return '\n'.join(out)
+
+
 def portable(text):
     """Write paths relative to the repository and the interpreter by name, so reports name no machine paths."""
     return text.replace(REPO + '/', '').replace(REPO, '.').replace(sys.executable, 'python3')
@@ -675,7 +702,7 @@ def commands_list(summaries):
     return md
 
 
-def write_report(raw, label, baseline=None, ours_prefix='rawsock'):
+def write_report(raw, label, baseline=None, ours_prefix='rawsock', refs=None):
     """Render results/<label>.md from a raw record (also used by --report)."""
     a = raw['args']
     machine = raw['machine']
@@ -687,14 +714,20 @@ def write_report(raw, label, baseline=None, ours_prefix='rawsock'):
               file=sys.stderr)
     argv = raw.get('argv')
     md = [f'## {label}', '',
-          f"count={a['count']} payload={a['size']}B batch={a['batch']} rate={a['rate'] or 'max'} runs={a['runs']} "
+          f"count={a['count']} payload={a['size']}B batch={a['batch']} rate={a['rate'] or 'full (unpaced)'} runs={a['runs']} "
           f"(medians) port={a['port']} tx_cpu={a['tx_cpu']} rx_cpu={a['rx_cpu']}; "
           f"nproc={machine['nproc']} kernel={machine['kernel']} node={machine['node']} python={machine['python']}"
           + (f"; {raw['elapsed_s']:.0f}s" if raw.get('elapsed_s') else ''), '']
     if argv:
         md += ['Invocation: `' + ' '.join(shlex.quote(x) for x in argv) + '`', '']
-    md += [f'### {ours_prefix} vs peers (same sender, same run; medians)', '', ours_vs_peers(summaries, ours_prefix), '',
-           '### All receivers', '', markdown(summaries, baseline), '',
+    refs = refs if refs is not None else [r for r in (a.get('refs') or '').split(',') if r]
+    if refs:
+        md += [f'### {ours_prefix} against {" and ".join(refs)} (same sender, same run)', '',
+               headline(summaries, ours_prefix, refs), '']
+    else:
+        md += [f'### {ours_prefix} vs peers (same sender, same run; medians)', '',
+               ours_vs_peers(summaries, ours_prefix), '']
+    md += ['### All receivers', '', markdown(summaries, baseline), '',
            'rx CPU ns/pkt: the receiver process\'s on-CPU time (all threads, schedstat) ÷ packets it received. '
            'Ratios divide the medians above. Method: bench/README.md.', '',
            'Commands:', ''] + commands_list(summaries)
@@ -723,7 +756,19 @@ def parse_args():
     ap.add_argument('--count', type=int, default=1000000)
     ap.add_argument('--size', type=int, default=64, help='UDP payload bytes')
     ap.add_argument('--batch', type=int, default=64, help='sendmmsg batch')
-    ap.add_argument('--rate', type=int, default=0, help='target pps (0 = as fast as possible)')
+    ap.add_argument('--rate', type=int, default=0, help='target pps (0 = as fast as possible); see also --rates')
+    ap.add_argument('--rates', metavar='LIST',
+                    help='one pass per rate, e.g. full,100000,300000,max: full = unpaced, a number = pps, max = '
+                         '95%% of the --max-ref line\'s full-rate sender pps (the highest rate the sender sustains '
+                         'with a receiver that keeps up). A paced pass writes results/LABEL-paced-RATE.md')
+    ap.add_argument('--max-ref', metavar='NAME', help='the line whose full-rate sender pps sets the max rate')
+    ap.add_argument('--paced-runs', type=int, help='runs of each paced pass (default: --runs)')
+    ap.add_argument('--paced-count', type=int, help='datagrams per run of a paced pass (default: --count)')
+    ap.add_argument('--paced-only', metavar='PATTERNS',
+                    help='comma-separated fnmatch patterns of the lines a paced pass runs (default: all)')
+    ap.add_argument('--refs', metavar='NAMES',
+                    help='comma-separated reference lines (e.g. tcpdump,c-afpacket-ring): the report opens with '
+                         'every rawsock line\'s CPU ratio against each, instead of the all-peers table')
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--port', type=int, default=9999)
     ap.add_argument('--tx-cpu', type=int, default=0)
@@ -773,16 +818,68 @@ def main():
     ensure_built()
 
     label = args.label or datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    if not args.rates:
+        run_pass(recs, args, label)
+        return
+    full = None
+    for token in [t.strip() for t in args.rates.split(',') if t.strip()]:
+        if token == 'full':
+            full = run_pass(recs, args, label, rate=0)
+            continue
+        rate = max_rate(recs, args, full, label) if token == 'max' else int(token)
+        tag = 'max' if token == 'max' else (f'{rate // 1000}k' if rate % 1000 == 0 else str(rate))
+        pats = [p.strip() for p in (args.paced_only or '*').split(',') if p.strip()]
+        paced = [r for r in recs if any(fnmatch.fnmatchcase(r['name'], p) for p in pats)]
+        run_pass(paced, args, f'{label}-paced-{tag}', rate=rate, runs=args.paced_runs or args.runs,
+                 count=args.paced_count or args.count)
+
+
+def run_pass(recs, args, label, rate=None, runs=None, count=None):
+    """Every line `runs` times at one rate (interleaved), then results/<label>.{raw.json,md}.
+    Returns the summaries."""
+    a = argparse.Namespace(**vars(args))
+    a.rate = args.rate if rate is None else rate
+    a.runs = runs or args.runs
+    a.count = count or args.count
+    print(f"== {label}: {len(recs)} lines x {a.runs} runs x {a.count} datagrams, rate {a.rate or 'full'}", flush=True)
     t0 = time.time()
-    allruns = run_all(recs, args)
+    allruns = run_all(recs, a)
     summaries = [summarize(r['name'], allruns[r['name']], r['sink']) for r in recs]
-    raw = {'label': label, 'argv': sys.argv, 'elapsed_s': time.time() - t0, 'args': vars(args),
+    raw = {'label': label, 'argv': sys.argv, 'elapsed_s': time.time() - t0, 'args': vars(a),
            'machine': machine_info(), 'runs': allruns, 'summaries': summaries}
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, f'{label}.raw.json'), 'w') as f:
         json.dump(raw, f, indent=1)
     write_report(raw, label, args.baseline, args.ours)
+    return summaries
 
+
+def max_rate(recs, args, full, label):
+    """95 % of the --max-ref line's median sender pps at full rate, rounded down to 10,000: the
+    highest rate the sender sustains while a receiver keeps up. Taken from this invocation's full
+    pass, else from the last full pass of the same label (results/LABEL.raw.json), else measured
+    (3 runs of that line alone)."""
+    ref = args.max_ref
+    if not ref:
+        sys.exit('--rates max needs --max-ref NAME')
+    saved = os.path.join(RESULTS, f'{label}.raw.json')
+    if full is None and os.path.exists(saved):
+        with open(saved) as f:
+            raw = json.load(f)
+        if not raw['args'].get('rate') and ref in raw['runs']:
+            full = [summarize(ref, raw['runs'][ref])]
+            print(f'max rate: from the full pass in {portable(saved)}', flush=True)
+    s = next((x for x in full or [] if x['name'] == ref and x.get('tx_pps')), None)
+    if s is None:
+        line = [r for r in recs if r['name'] == ref]
+        if not line:
+            sys.exit(f'--max-ref {ref!r} is not among the selected receivers')
+        s = run_pass(line, args, f"{args.label or 'bench'}-max-calibration", rate=0, runs=3)[0]
+    if not s.get('tx_pps'):
+        sys.exit(f'--max-ref {ref!r} gave no sender rate')
+    rate = int(0.95 * s['tx_pps']) // 10000 * 10000
+    print(f"max rate: 95% of {ref}'s full-rate sender pps {s['tx_pps']:,.0f} -> {rate:,}", flush=True)
+    return rate
 
 if __name__ == '__main__':
     main()
