@@ -131,13 +131,22 @@ export function parseMac(text: string): Buffer {
  */
 export type IPAddressInput = string | Uint8Array;
 
-/** @internal Raw bytes of an address given as text or bytes. */
+/** @internal Raw bytes of an address given as text or bytes, as a Buffer. */
 export function addressBytes(address: IPAddressInput): Buffer {
+  const bytes = addressView(address);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * @internal Raw bytes of an address given as text or bytes; bytes are checked and returned as
+ * they are (the checksum of every decoded packet reads its IP header's address bytes: no copy).
+ */
+export function addressView(address: IPAddressInput): Uint8Array {
   if (typeof address !== 'string') {
     if (address.length !== 4 && address.length !== 16) {
       throw new RangeError(`an IP address is 4 or 16 bytes, got ${address.length}`);
     }
-    return Buffer.from(address.buffer, address.byteOffset, address.byteLength);
+    return address;
   }
   if (isIPv4Text(address)) return parseIPv4(address);
   return parseIPv6(address);

@@ -2,7 +2,7 @@
  * The Internet checksum (RFC 1071) and the transport checksums built on it (RFC 768 UDP, RFC 793
  * TCP, RFC 3828 UDP-Lite, RFC 8200 §8.1 IPv6 pseudo-header, RFC 4443 ICMPv6).
  */
-import { addressBytes, type IPAddressInput } from './address.js';
+import { addressView, type IPAddressInput } from './address.js';
 
 /** IP protocol number of ICMP (RFC 792). */
 export const IPPROTO_ICMP = 1;
@@ -88,16 +88,6 @@ function checksumFieldOffset(protocol: number): number | undefined {
 }
 
 /** @internal Sum over the pseudo-header and the covered part of the segment, unfolded. */
-// The bytes of an address as given: decoders pass the IP header's own bytes, used without a copy
-// or a new view.
-function addressView(address: IPAddressInput): Uint8Array {
-  if (typeof address === 'string') return addressBytes(address);
-  if (address.length !== 4 && address.length !== 16) {
-    throw new RangeError(`an IP address is 4 or 16 bytes, got ${address.length}`);
-  }
-  return address;
-}
-
 function pseudoSum(input: TransportChecksumInput, skipChecksumField: boolean): number {
   const source = addressView(input.source);
   const destination = addressView(input.destination);

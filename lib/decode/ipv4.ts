@@ -130,7 +130,7 @@ export function decodeIPv4(data: Uint8Array): Decoded<IPv4Header> {
     ttl: b.readUInt8(8),
     protocol: b.readUInt8(9),
     checksum: b.readUInt16BE(10),
-    checksumValid: headerChecksumOk(b, headerLength),
+    checksumValid: internetChecksumOf(b, 0, headerLength) === 0,
     source: formatIPv4(b, 12),
     destination: formatIPv4(b, 16),
     sourceBytes: b.subarray(12, 16),
@@ -139,9 +139,4 @@ export function decodeIPv4(data: Uint8Array): Decoded<IPv4Header> {
     payload: b.subarray(headerLength, end),
     truncated: totalLength > b.length,
   };
-}
-
-// The header checksum verifies when the ones' complement sum over the header is all ones.
-function headerChecksumOk(b: Buffer, headerLength: number): boolean {
-  return internetChecksumOf(b, 0, headerLength) === 0;
 }

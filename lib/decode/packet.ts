@@ -177,9 +177,12 @@ export function decodePacket(data: Uint8Array, options: DecodePacketOptions): De
         : ip.payload.length;
   const context: TransportContext = moreFragments
     ? { segmentLength: Number.POSITIVE_INFINITY }
-    : options.checksumNotComputed
-      ? { source: ip.sourceBytes, destination: ip.destinationBytes, segmentLength: declared, checksumNotComputed: true }
-      : { source: ip.sourceBytes, destination: ip.destinationBytes, segmentLength: declared };
+    : {
+        source: ip.sourceBytes,
+        destination: ip.destinationBytes,
+        segmentLength: declared,
+        checksumNotComputed: options.checksumNotComputed === true,
+      };
 
   const segment = ip.payload;
   let transport: Decoded<TransportHeader>;
