@@ -54,6 +54,15 @@ export class SendBatcher {
   // Per entry: the send()'s resolve and reject, or the sendBatch() group it belongs to.
   readonly #resolves: (((bytes: number) => void) | Group)[] = [];
   readonly #rejects: (((error: unknown) => void) | null)[] = [];
+  // The six arrays, for what is done to all of them alike (compaction, close).
+  readonly #columns: unknown[][] = [
+    this.#datas,
+    this.#addresses,
+    this.#controls,
+    this.#tags,
+    this.#resolves,
+    this.#rejects,
+  ];
   #head = 0;
   #tail = 0;
   // Entries since the queue last emptied that have an address or control bytes: while there are
@@ -150,9 +159,7 @@ export class SendBatcher {
     const end = this.#tail;
     for (let i = this.#head; i < end; i++) this.#fail(i, error(), false);
     this.#reset();
-    for (const slots of [this.#datas, this.#addresses, this.#controls, this.#tags, this.#resolves, this.#rejects]) {
-      slots.length = 0;
-    }
+    for (const column of this.#columns) column.length = 0;
   }
 
   /** The kernel refused a datagram just now (EAGAIN): queued sends wait for room first. */
@@ -299,12 +306,7 @@ export class SendBatcher {
   #compact(): void {
     const n = this.#head;
     const left = this.#tail - n;
-    this.#datas.copyWithin(0, n, this.#tail);
-    this.#addresses.copyWithin(0, n, this.#tail);
-    this.#controls.copyWithin(0, n, this.#tail);
-    this.#tags.copyWithin(0, n, this.#tail);
-    this.#resolves.copyWithin(0, n, this.#tail);
-    this.#rejects.copyWithin(0, n, this.#tail);
+    for (const column of this.#columns) column.copyWithin(0, n, this.#tail);
     for (let i = left; i < this.#tail; i++) this.#release(i);
     this.#head = 0;
     this.#tail = left;
