@@ -48,7 +48,13 @@ export {
 export * from './pcap/index.js';
 export * from './rtnetlink/index.js';
 export { type HeldPort, type HoldPortOptions, holdUdpPort } from './sniffer/hold-port.js';
-export { type SniffedDatagram, type UdpEndpoint, UdpSniffer, type UdpSnifferOptions } from './sniffer/udp-sniffer.js';
+export {
+  type SniffedDatagram,
+  type SniffedDatagramFields,
+  type UdpEndpoint,
+  UdpSniffer,
+  type UdpSnifferOptions,
+} from './sniffer/udp-sniffer.js';
 export * from './traceroute/index.js';
 export * from './udp/index.js';
 export * from './udplite/index.js';

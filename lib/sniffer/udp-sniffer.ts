@@ -3,11 +3,11 @@
 // datagrams. The kernel filter runs before anything is queued, so nothing else ever reaches JS.
 import { readFileSync } from 'node:fs';
 import { and, type Filter, host, interfaceIndex, not, outgoing, port } from '../bpf/builders.js';
+import { batchItems } from '../core/batch-items.js';
 import { deprecate } from '../core/deprecate.js';
 import { ListenerAwareEmitter } from '../core/listener-hooks.js';
 import { type IterateOptions, Receiver } from '../core/receiver.js';
 import { checkInteger, checkOneOf, checkOptions, checkPort, checkString, optionalBoolean } from '../core/validate.js';
-import { decodePacket } from '../decode/packet.js';
 import { socketClosed } from '../errors.js';
 import { constants, native } from '../native.js';
 import type { PacketBatch } from '../packet/batch.js';
@@ -16,6 +16,12 @@ import { PacketSocket } from '../packet/socket.js';
 import type { PacketSocketStats } from '../packet/stats.js';
 import { DEFAULT_SNAPLEN } from '../pcap/format.js';
 import { type HeldPort, holdUdpPort } from './hold-port.js';
+import { SniffedBatch, type SniffedDatagram } from './sniffed-batch.js';
+
+export type { SniffedDatagram, SniffedDatagramFields, UdpEndpoint } from './sniffed-batch.js';
+
+const datagramCount = (batch: SniffedBatch): number => batch.length;
+const BATCH_DATAGRAMS = { count: datagramCount, item: (batch: SniffedBatch, j: number) => batch.datagram(j) };
 
 /**
  * Options of UdpSniffer.create().
@@ -37,32 +43,6 @@ export interface UdpSnifferOptions {
   holdPort?: boolean;
   /** Bytes of each packet to capture (default 65535): longer payloads are reported truncated. */
   snapLength?: number;
-}
-
-/** An IP address and UDP port. */
-export interface UdpEndpoint {
-  /** IP address as text ('192.0.2.1', 'fe80::1'). */
-  address: string;
-  /** UDP port. */
-  port: number;
-}
-
-/** A UDP datagram seen by the sniffer. */
-export interface SniffedDatagram {
-  /** Where the datagram came from. */
-  source: UdpEndpoint;
-  /** Where it was sent (the watched port). */
-  destination: UdpEndpoint;
-  /** The UDP payload (its own memory: valid for as long as it is referenced). */
-  payload: Buffer;
-  /** True when the snap length cut the payload short. */
-  truncated: boolean;
-  /** When the kernel received (or sent) the packet, in nanoseconds since the Unix epoch. */
-  timestamp: bigint;
-  /** The interface it was seen on. */
-  interface: string;
-  /** 'IPv4' or 'IPv6', as node:dgram spells it. */
-  family: 'IPv4' | 'IPv6';
 }
 
 /** Indexes of the loopback interfaces; they show each packet twice (outgoing, then host). */
@@ -130,7 +110,7 @@ function sniffFilter(o: UdpSnifferOptions, boundToLoopback: boolean, loopbacks: 
 export class UdpSniffer extends ListenerAwareEmitter {
   readonly #socket: PacketSocket;
   readonly #held: HeldPort | null;
-  readonly #receiver: Receiver<SniffedDatagram>;
+  readonly #receiver: Receiver<SniffedBatch>;
   #resume: (() => void) | null = null;
   #pumping = false;
   #malformed = 0;
@@ -144,7 +124,7 @@ export class UdpSniffer extends ListenerAwareEmitter {
     this.#socket = socket;
     this.port = port;
     this.#held = held;
-    this.#receiver = new Receiver<SniffedDatagram>(() => {
+    this.#receiver = new Receiver<SniffedBatch>(() => {
       const resume = this.#resume;
       this.#resume = null;
       resume?.();
@@ -246,34 +226,14 @@ export class UdpSniffer extends ListenerAwareEmitter {
   }
 
   #deliver(batch: PacketBatch): boolean {
-    let room = true;
-    for (let i = 0; i < batch.length; i++) {
-      const datagram = this.#decode(batch, i);
-      if (!datagram) continue;
-      this.emit('datagram', datagram);
-      if (!this.#receiver.push(datagram)) room = false;
+    const sniffed = new SniffedBatch(batch);
+    this.#malformed += sniffed.malformed;
+    if (sniffed.length === 0) return true;
+    if (this.listenerCount('datagram') > 0) {
+      for (let j = 0; j < sniffed.length && !this.#closed; j++) this.emit('datagram', sniffed.datagram(j));
     }
-    return room;
-  }
-
-  #decode(batch: PacketBatch, i: number): SniffedDatagram | null {
-    const data = batch.data(i);
-    const decoded = decodePacket(data, { linkType: 'cooked', protocol: batch.protocol(i) });
-    const network = decoded.network;
-    const transport = decoded.transport;
-    if (!network || !transport || transport.layer !== 'udp' || (network.layer !== 'ipv4' && network.layer !== 'ipv6')) {
-      this.#malformed++;
-      return null;
-    }
-    return {
-      source: { address: network.source, port: transport.sourcePort },
-      destination: { address: network.destination, port: transport.destinationPort },
-      payload: transport.payload,
-      truncated: transport.truncated || batch.truncated(i),
-      timestamp: batch.timestampNs(i),
-      interface: batch.interfaceName(i),
-      family: network.layer === 'ipv4' ? 'IPv4' : 'IPv6',
-    };
+    // Loops take the batch whole (one promise per batch, lib/core/batch-items.ts).
+    return this.#receiver.push(sniffed);
   }
 
   /**
@@ -282,9 +242,9 @@ export class UdpSniffer extends ListenerAwareEmitter {
    */
   datagrams(options: IterateOptions = {}): AsyncIterableIterator<SniffedDatagram> {
     if (this.#closed) throw socketClosed('UdpSniffer');
-    const iterator = this.#receiver.iterate(options);
+    const batches = this.#receiver.iterate(options, () => {}, 4096, datagramCount);
     this.#pump();
-    return iterator;
+    return batchItems(batches, BATCH_DATAGRAMS, options.signal);
   }
 
   /** `for await (const datagram of sniffer)`: the same as datagrams() with the default options. */
