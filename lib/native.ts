@@ -85,7 +85,13 @@ export interface NativePacket {
   ): void;
   /** Flags packets of the blocks already filled (plus `extraBlocks`) as stale; returns the count. */
   markStale(handle: NativeSocketHandle, extraBlocks: number): number;
-  info(handle: NativeSocketHandle): { kind: 'ring' | 'recvmmsg'; malformedBlocks: number } | null;
+  info(handle: NativeSocketHandle): {
+    kind: 'ring' | 'recvmmsg';
+    malformedBlocks: number;
+    /** Ring batches in recycled memory (src-native/batch_memory.h): freshly mapped, and reused. */
+    freshBatches?: number;
+    recycledBatches?: number;
+  } | null;
   readonly pageSize: number;
 }
 

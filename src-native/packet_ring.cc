@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "batch_layout.h"
+#include "batch_memory.h"
 #include "errors.h"
 #include "modules.h"
 #include "page_buffer.h"
@@ -85,6 +86,8 @@ class PacketReader : public Reader {
   // how many ring blocks that covers (0 for the recvmmsg reader, which drains instead).
   virtual unsigned MarkStale(unsigned extra_blocks) = 0;
   virtual const char* Kind() const = 0;
+  // The recycled batch memory, when the reader has one.
+  virtual const BatchMemory* Memory() const { return nullptr; }
   double malformed_blocks = 0;
 };
 
@@ -98,7 +101,8 @@ class RingReader : public PacketReader {
         block_count_(block_count),
         snaplen_(snaplen),
         batch_blocks_(batch_blocks),
-        reuse_(reuse) {}
+        reuse_(reuse),
+        memory_(reuse ? nullptr : std::make_shared<BatchMemory>(static_cast<size_t>(block_size) * block_count)) {}
   // The ring goes with its reader: SocketHandle::CloseNow() drops the reader when the socket
   // closes (after the current callback, if JS closed it from one), not when the GC collects it.
   ~RingReader() override {
@@ -106,6 +110,7 @@ class RingReader : public PacketReader {
   }
 
   const char* Kind() const override { return "ring"; }
+  const BatchMemory* Memory() const override { return memory_.get(); }
 
   unsigned MarkStale(unsigned extra_blocks) override {
     unsigned ready = 0;
@@ -189,12 +194,14 @@ class RingReader : public PacketReader {
       }
       data = reused_.Value();
       m = reinterpret_cast<uint32_t*>(data.Data() + meta_at);
-    } else {
-      data = Napi::Buffer<uint8_t>::New(env, bytes);
-      meta = Napi::Uint32Array::New(env, count * kPacketMetaStride);
-      m = meta.Data();
+    } else if (count > 0) {
+      // Recycled memory (batch_memory.h): the bytes, then the metadata, in one chunk, every
+      // byte of it written below (the padding now), so nothing of an earlier batch shows through.
+      data = memory_->Take(env, meta_at + count * kPacketMetaStride * sizeof(uint32_t));
+      std::memset(data.Data() + bytes, 0, meta_at - bytes);
+      m = reinterpret_cast<uint32_t*>(data.Data() + meta_at);
     }
-    uint8_t* out = data.Data();
+    uint8_t* out = data.IsEmpty() ? nullptr : data.Data();
     size_t written = 0, at = 0;
     for (unsigned b = 0; b < blocks; b++) {
       const unsigned index = (current_ + b) % block_count_;
@@ -204,8 +211,9 @@ class RingReader : public PacketReader {
           BlockAt(index), block_size_,
           [&](const RingPacket& p) {
             const uint32_t captured = p.snaplen < snaplen_ ? p.snaplen : snaplen_;
-            // The block did not change since the first pass (it is ours), but never trust it.
-            if (written >= count || captured > bytes - at) return;
+            // The block did not change since the first pass (it is ours), but never trust it
+            // (and with no packets counted there is no memory: out is null).
+            if (out == nullptr || written >= count || captured > bytes - at) return;
             std::memcpy(out + at, p.data, captured);
             PacketFields f{captured, p.len, p.sec, p.nsec, p.status, p.vlan_tci, p.vlan_tpid, p.net_offset, stale};
             WriteMeta(m + written * kPacketMetaStride, static_cast<uint32_t>(at), f, p.address);
@@ -218,11 +226,14 @@ class RingReader : public PacketReader {
     }
     current_ = (current_ + blocks) % block_count_;
     if (count == 0) return true;
-    if (reuse_) {
-      if (written == 0) return true;
-      meta = Napi::Uint32Array::New(env, written * kPacketMetaStride, data.ArrayBuffer(), data.ByteOffset() + meta_at);
+    if (!reuse_) {
+      // The walks agree (the blocks are ours), but after a malformed block less was written.
+      std::memset(out + at, 0, bytes - at);
+      std::memset(m + written * kPacketMetaStride, 0, (count - written) * kPacketMetaStride * sizeof(uint32_t));
     }
-    // byteLength: the reused buffer is larger than this batch's bytes (and holds its metadata).
+    if (written == 0) return true;
+    meta = Napi::Uint32Array::New(env, written * kPacketMetaStride, data.ArrayBuffer(), data.ByteOffset() + meta_at);
+    // byteLength: the buffer also holds the metadata (and, reused, may be larger than the batch).
     return handle.Deliver(SocketHandle::Batch::kPackets, {data, meta, Napi::Number::New(env, static_cast<double>(at))});
   }
 
@@ -235,6 +246,9 @@ class RingReader : public PacketReader {
   unsigned stale_blocks_ = 0;  // blocks still to flag as captured under the previous filter
   bool reuse_;
   Napi::Reference<Napi::Buffer<uint8_t>> reused_;
+  // Batch memory when not reused. It keeps at most the ring's size of free chunks: the memory
+  // budget the ring's geometry already chose.
+  std::shared_ptr<BatchMemory> memory_;
 };
 
 // --- recvmmsg fallback ----------------------------------------------------------------------------
@@ -443,13 +457,18 @@ Napi::Value MarkStale(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), reader == nullptr ? 0 : reader->MarkStale(extra));
 }
 
-// packetReaderInfo(handle) -> { kind: 'ring' | 'recvmmsg', malformedBlocks } or null.
+// packetReaderInfo(handle) -> { kind: 'ring' | 'recvmmsg', malformedBlocks, freshBatches?,
+// recycledBatches? } or null.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   PacketReader* reader = PacketReaderOf(info);
   if (reader == nullptr) return info.Env().Null();
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("kind", Napi::String::New(info.Env(), reader->Kind()));
   result.Set("malformedBlocks", Napi::Number::New(info.Env(), reader->malformed_blocks));
+  if (const BatchMemory* memory = reader->Memory()) {
+    result.Set("freshBatches", Napi::Number::New(info.Env(), memory->Fresh()));
+    result.Set("recycledBatches", Napi::Number::New(info.Env(), memory->Recycled()));
+  }
   return result;
 }
 

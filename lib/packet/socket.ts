@@ -361,7 +361,10 @@ export class PacketSocket extends DatagramSocket<Packet> {
         if (!this.#batches.push(batch)) room = false;
       }
       const packetListeners = this.listenerCount('packet') > 0;
-      if (packetListeners || this.listenerCount('message') > 0 || this.loopCount > 0) {
+      // 'message' listeners and messages() loops of the base class (a PacketSocket's own loops
+      // took the whole batch above): asked once per batch, not per packet.
+      const messageReaders = this.listenerCount('message') > 0 || this.loopCount > 0;
+      if (packetListeners || messageReaders) {
         for (let i = 0; i < batch.length; i++) {
           // A callback replaced the filter: the rest of this batch was captured under the old one.
           if (refilter(i)) {
@@ -371,7 +374,7 @@ export class PacketSocket extends DatagramSocket<Packet> {
           const packet = new Packet(batch, i);
           sent++;
           if (packetListeners) this.emit('packet', packet);
-          if (!this.deliverMessage(packet)) room = false;
+          if (messageReaders && !this.deliverMessage(packet)) room = false;
           if (this.closed) return false;
         }
       }

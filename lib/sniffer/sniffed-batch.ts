@@ -178,7 +178,7 @@ export class SniffedDatagram implements SniffedDatagramFields {
   }
   /** The UDP payload (its own memory: valid for as long as it is referenced). */
   get payload(): Buffer {
-    this.#payload ??= this.#batch.buffer.subarray(this.#udp + 8, this.#end);
+    this.#payload ??= this.#batch.bytes(this.#udp + 8, this.#end - this.#udp - 8);
     return this.#payload;
   }
   /** True when the snap length cut the payload short (or it is the first fragment of several). */
