@@ -53,6 +53,8 @@ export interface ReceiveOptions {
   budget?: number;
   /** Rest this long after a wake-up that emptied the queue (0: never); see socket_handle.h. */
   coalesceMs?: number;
+  /** Rest only after a wake-up that read more than one datagram (lib/core/coalesce.ts 'auto'). */
+  coalesceBusyOnly?: boolean;
 }
 
 /**

@@ -417,10 +417,14 @@ void SocketHandle::OnPoll(uv_poll_t* poll, int status, int events) {
         }
       } dispatch{self};
       self->dispatching_ = true;
+      self->wake_received_ = 0;
       const bool drained = self->reader_->OnReadable(*self);
       // Rest only once the queue was seen empty: resting with datagrams left would let the
-      // queue grow by a budget's worth every period until the kernel drops.
-      if (drained && self->coalesce_ms_ > 0 && self->Receiving()) self->Rest();
+      // queue grow by a budget's worth every period until the kernel drops. Busy-only: a
+      // wake-up that found a single datagram is a quiet socket (one request at a time), whose
+      // next datagram should not wait.
+      const bool busy = !self->coalesce_busy_only_ || self->wake_received_ > 1;
+      if (drained && busy && self->coalesce_ms_ > 0 && self->Receiving()) self->Rest();
     }
   } catch (const Napi::Error& error) {
     // A JS callback threw: report it like any exception thrown from an event-loop callback.
@@ -501,7 +505,8 @@ static void RequireOpen(const Napi::CallbackInfo& info, int fd) {
   }
 }
 
-// startReceiving({ slots, slotSize, controlSize, flags, budget, coalesceMs }) installs the recvmmsg reader;
+// startReceiving({ slots, slotSize, controlSize, flags, budget, coalesceMs, coalesceBusyOnly }) installs the
+// recvmmsg reader;
 // startReceiving() with no options starts the reader already installed (e.g. the packet ring).
 Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
@@ -513,6 +518,7 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     uint32_t flags = UintOption(options, "flags", 0, 0, 0x7fffffff);
     uint32_t budget = UintOption(options, "budget", 4, 1, 1024);
     coalesce_ms_ = UintOption(options, "coalesceMs", 0, 0, 1000);
+    coalesce_busy_only_ = options.Get("coalesceBusyOnly").ToBoolean().Value();
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }

@@ -52,6 +52,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
 
   int Fd() const { return fd_; }
   bool Receiving() const { return fd_ >= 0 && receiving_; }
+  // Readers report what each read returned: busy-only coalescing rests after a wake-up that
+  // found more than one datagram.
+  void CountReceived(unsigned count) { wake_received_ += count; }
   Napi::Env HandleEnv() const { return Env(); }
 
   // Replaces the reader (nullptr: removes it). Safe from a callback of the current reader.
@@ -102,9 +105,11 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Watch* watch_ = nullptr;  // poll handle + teardown hook; freed by libuv's close callback
   int poll_events_ = 0;     // events the poll is started with (0 = stopped)
   bool receiving_ = false;
-  uint64_t resumes_ = 0;      // startReceiving()/resume() calls, so Deliver can tell a newer one
-  bool resting_ = false;      // coalescing: reading waits for the timer
-  uint32_t coalesce_ms_ = 0;  // 0: read on every wake-up
+  uint64_t resumes_ = 0;             // startReceiving()/resume() calls, so Deliver can tell a newer one
+  bool resting_ = false;             // coalescing: reading waits for the timer
+  uint32_t coalesce_ms_ = 0;         // 0: read on every wake-up
+  bool coalesce_busy_only_ = false;  // rest only after a wake-up that read more than one datagram
+  unsigned wake_received_ = 0;       // datagrams read since the current wake-up began
   bool want_writable_ = false;
   bool loop_ref_ = true;     // whether an active poll keeps the event loop alive
   bool object_ref_ = false;  // whether we hold a reference on the JS object
@@ -142,6 +147,7 @@ bool ReceiveRounds(SocketHandle& handle, mmsghdr* msgs, unsigned slots, unsigned
       return false;
     }
     if (count == 0) return true;
+    handle.CountReceived(static_cast<unsigned>(count));
     if (!deliver(static_cast<unsigned>(count))) return false;
     if (static_cast<unsigned>(count) < slots) return true;  // the queue is empty
   }

@@ -15,8 +15,12 @@ import { waitUntil } from './helpers/wait.js';
 const lib = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../lib');
 
 /** A bound receiver with `coalesceMs`, and a connected sender in this process. */
-async function open(coalesceMs: number) {
-  const rx = UdpLiteSocket.create({ family: 4, coalesceMs, receiveBufferSize: 4 << 20 });
+async function open(coalesceMs?: number | 'auto') {
+  const rx = UdpLiteSocket.create({
+    family: 4,
+    receiveBufferSize: 4 << 20,
+    ...(coalesceMs === undefined ? {} : { coalesceMs }),
+  });
   rx.bind(0, '127.0.0.1');
   const tx = UdpLiteSocket.create({ family: 4 });
   tx.connect(rx.address().port, '127.0.0.1');
@@ -82,6 +86,48 @@ describe('UDP-Lite coalesceMs', () => {
     expect(plain.batches).toBeGreaterThan(count / 3);
     expect(coalesced.batches).toBeLessThanOrEqual(Math.ceil(coalesced.span / 25) + 3);
     expect(coalesced.batches * 3).toBeLessThan(plain.batches);
+  });
+
+  it("the default ('auto') delivers a bursty stream whole and in order, and never holds back one datagram at a time", async () => {
+    const count = 300;
+    const { rx, send, close } = await open();
+    const seen = recordBatches(rx);
+    // A burst of 3 back to back every 2 ms: each wake-up finds more than one, so the socket rests.
+    const sender = run('python3', [
+      '-c',
+      [
+        'import socket, time',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136)',
+        `for i in range(${count}):`,
+        `    s.sendto(b"seq %d" % i, ("127.0.0.1", ${rx.address().port}))`,
+        '    if i % 3 == 2: time.sleep(0.002)',
+      ].join('\n'),
+    ]);
+    await waitUntil(() => seen.length >= count, 20_000);
+    expect((await sender).code).toBe(0);
+    expect(seen.map((s) => s.seq)).toEqual(Array.from({ length: count }, (_, i) => `seq ${i}`));
+    // Ping-pong, one datagram in flight: the default rests 1 ms only after a wake-up that found
+    // more than one datagram, so it must not wait after each read the way a socket that always
+    // rests 1 ms (coalesceMs: 1) does.
+    const pingPong = async (socket: UdpLiteSocket, sendOne: (data: string) => Promise<unknown>) => {
+      const messages = socket.messages();
+      const started = performance.now();
+      for (let i = 0; i < 50; i++) {
+        await sendOne(`ping ${i}`);
+        const next = await messages.next();
+        expect(next.value?.data.toString()).toBe(`ping ${i}`);
+      }
+      await messages.return?.();
+      return performance.now() - started;
+    };
+    rx.removeAllListeners('message');
+    const auto = await pingPong(rx, send);
+    close();
+    const resting = await open(1);
+    const always = await pingPong(resting.rx, resting.send);
+    resting.close();
+    expect(always).toBeGreaterThanOrEqual(50 * 0.9);
+    expect(auto, `auto ${auto} ms, always resting ${always} ms`).toBeLessThan(always / 2);
   });
 
   it('a datagram during the rest waits for it; the first after a quiet spell is read at once', async () => {

@@ -1,9 +1,11 @@
 // The generic inet plumbing of rawsock's ICMP, raw IP and UDP sockets: family, bind/connect with
 // sockaddr_in / sockaddr_in6, buffer sizes, TTL / hop limit, received TTL and kernel timestamps
 // (control messages), and the error queue. Nothing protocol-specific lives here.
+
 import { hasCode, notConnected } from '../errors.js';
 import { constants, native } from '../native.js';
 import { type MessageEntry, messageCount, messageEntry } from './batch-layout.js';
+import { type CoalesceOption, coalesceReceiveOptions } from './coalesce.js';
 import { type ControlMessage, controlInt, controlTimestampNs, parseControlMessages } from './control-messages.js';
 import { DatagramSocket } from './datagram-socket.js';
 import { decodeErrorRecord, type ErrorQueueRecord } from './error-queue.js';
@@ -124,12 +126,18 @@ export abstract class InetSocketBase<Message> extends DatagramSocket<Message> {
   #peerLength = 0;
   #peer: InetAddress | null = null;
 
-  /** `coalesceMs`: receive coalescing, as UdpLiteSocket's option of that name (0: off). */
-  protected constructor(family: 4 | 6, type: number, protocol: number, options: InetSocketOptions, coalesceMs = 0) {
+  /** `coalesce`: receive coalescing, as UdpLiteSocket's `coalesceMs` (lib/core/coalesce.ts). */
+  protected constructor(
+    family: 4 | 6,
+    type: number,
+    protocol: number,
+    options: InetSocketOptions,
+    coalesce: CoalesceOption = 'auto',
+  ) {
     super(family === 6 ? constants.AF_INET6 : constants.AF_INET, type, protocol, {
       slots: options.batchSize ?? 8,
       slotSize: options.maxDatagramSize ?? 65535,
-      coalesceMs,
+      ...coalesceReceiveOptions(coalesce),
       controlSize: CONTROL_SIZE,
       // recvmmsg(2) with MSG_TRUNC reports a datagram's real length even when it did not fit.
       flags: MSG_TRUNC,

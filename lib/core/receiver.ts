@@ -137,27 +137,39 @@ export class Receiver<T> {
       signal?.addEventListener('abort', onAbort, { once: true });
     }
     this.#consumers.add(consumer);
+    // What is queued is handed out without an async function (a promise and a suspension per
+    // item): a loop that keeps up costs one resolved promise per item.
+    const take = (): IteratorResult<T> => {
+      const value = consumer.queue.shift() as T;
+      consumer.queued -= consumer.weight === null ? 1 : consumer.weight(value);
+      if (this.#paused) this.#maybeResume();
+      return { value, done: false };
+    };
+    const wait = async (): Promise<IteratorResult<T>> => {
+      for (;;) {
+        if (consumer.queue.length > 0) return take();
+        if (consumer.error !== undefined) {
+          const error = consumer.error;
+          remove();
+          throw error;
+        }
+        if (consumer.done || !this.#consumers.has(consumer)) {
+          remove();
+          return { value: undefined, done: true };
+        }
+        await new Promise<void>((resolve) => {
+          consumer.wake = resolve;
+        });
+      }
+    };
     const iterator: AsyncIterableIterator<T> = {
-      next: async (): Promise<IteratorResult<T>> => {
-        for (;;) {
-          if (consumer.queue.length > 0) {
-            const value = consumer.queue.shift() as T;
-            consumer.queued -= consumer.weight === null ? 1 : consumer.weight(value);
-            if (this.#paused) this.#maybeResume();
-            return { value, done: false };
-          }
-          if (consumer.error !== undefined) {
-            const error = consumer.error;
-            remove();
-            throw error;
-          }
-          if (consumer.done || !this.#consumers.has(consumer)) {
-            remove();
-            return { value: undefined, done: true };
-          }
-          await new Promise<void>((resolve) => {
-            consumer.wake = resolve;
-          });
+      next: (): Promise<IteratorResult<T>> => {
+        if (consumer.queue.length === 0) return wait();
+        try {
+          return Promise.resolve(take());
+        } catch (error) {
+          // As from the async path: a resume that threw rejects this next().
+          return Promise.reject(error);
         }
       },
       return: async (): Promise<IteratorResult<T>> => {

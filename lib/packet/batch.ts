@@ -3,6 +3,9 @@
 // Packet objects for code that wants one object per packet.
 //
 // The metadata layout is src-native/batch_layout.h's, read through lib/core/batch-layout.ts.
+// Imported rather than the global: in an ES module the global Buffer is a getter (node's
+// bootstrap), looked up on every packet view.
+import { Buffer } from 'node:buffer';
 import { PACKET } from '../core/batch-layout.js';
 import type { VlanTag } from '../decode/ethernet.js';
 import { type DecodedPacket, decodePacket } from '../decode/packet.js';

@@ -1,5 +1,6 @@
 // The options of UdpSocket.create() and of each send, with their checks (TypeError / RangeError
 // with Node's codes, before any system call).
+import { checkCoalesce } from '../core/coalesce.js';
 import { checkFamilyOptions, checkTtl, type InetSocketOptions } from '../core/inet-base.js';
 import {
   checkBoolean,
@@ -74,12 +75,13 @@ export interface UdpSocketOptions extends InetSocketOptions {
   /** With `gro`: deliver a coalesced read as one message (`data` of several datagrams, `segmentSize`). Default false. */
   keepCoalesced?: boolean;
   /**
-   * Receive coalescing, in milliseconds (default 0: off), as on UdpLiteSocket: after a read that
-   * emptied the kernel's queue the socket waits this long before reading again, so that under
-   * load datagrams are read many at a time: far less CPU per datagram, at the price of up to this
-   * much added delay. Size the receive buffer to hold this long's traffic.
+   * Receive coalescing (default 'auto'), as on UdpLiteSocket: a number of milliseconds to wait
+   * after a read that emptied the kernel's queue before reading again, so that under load
+   * datagrams are read many at a time (far less CPU per datagram, up to this much added delay);
+   * 0: off; 'auto': 1 ms, only after a wake-up that found more than one datagram. Size the
+   * receive buffer to hold the rest's traffic.
    */
-  coalesceMs?: number;
+  coalesceMs?: number | 'auto';
 }
 
 /**
@@ -187,7 +189,7 @@ export function checkUdpOptions(options: unknown): UdpSocketOptions {
   if (o.tos !== undefined) checkByte('options.tos', o.tos);
   if (o.mtuDiscovery !== undefined) checkMtuDiscovery('options.mtuDiscovery', o.mtuDiscovery);
   if (o.segmentSize !== undefined) checkSegmentSize('options.segmentSize', o.segmentSize, 0);
-  if (o.coalesceMs !== undefined) checkInteger('options.coalesceMs', o.coalesceMs, 0, MAX_COALESCE_MS);
+  checkCoalesce('options.coalesceMs', o.coalesceMs, MAX_COALESCE_MS);
   return o as unknown as UdpSocketOptions;
 }
 

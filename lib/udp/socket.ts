@@ -112,7 +112,7 @@ export class UdpSocket extends InetSocketBase<UdpMessage> {
         batchSize: options.batchSize ?? DEFAULT_BATCH,
         maxDatagramSize: options.gro ? GRO_READ_SIZE : options.maxDatagramSize,
       },
-      options.coalesceMs ?? 0,
+      options.coalesceMs ?? 'auto',
     );
     this.#gro = options.gro === true;
     this.#keepCoalesced = options.keepCoalesced === true;

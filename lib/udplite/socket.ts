@@ -1,6 +1,8 @@
 // UdpLiteSocket: a UDP-Lite socket (udplite(7), RFC 3828) shaped like node:dgram's Socket, on
 // rawsock's DatagramSocket (libuv-watched descriptor, recvmmsg batches, sends that wait for room).
+
 import { MESSAGE } from '../core/batch-layout.js';
+import { type CoalesceOption, checkCoalesce, coalesceReceiveOptions } from '../core/coalesce.js';
 import { DatagramSocket, type SendData, toBytes } from '../core/datagram-socket.js';
 import { checkPort, decodeInet, encodeInet, type InetAddress } from '../core/sockaddr.js';
 import {
@@ -50,13 +52,15 @@ export interface UdpLiteSocketOptions {
   /** Datagrams read per recvmmsg(2) call (default 32). */
   batchSize?: number;
   /**
-   * Receive coalescing, in milliseconds (default 0: off). After a read that emptied the kernel's
-   * queue, the socket waits this long before reading again, so that under load datagrams are
-   * read many at a time (as a network card's interrupt coalescing does): far less CPU per
-   * datagram on a busy socket, at the price of up to this much added delay. The first datagram
-   * after a quiet spell is read at once. Size the receive buffer to hold this long's traffic.
+   * Receive coalescing (default 'auto'). A number of milliseconds: after a read that emptied the
+   * kernel's queue, the socket waits this long before reading again, so that under load datagrams
+   * are read many at a time (as a network card's interrupt coalescing does): far less CPU per
+   * datagram on a busy socket (bench/udplite: a third), at the price of up to this much added
+   * delay. The first datagram after a quiet spell is read at once. 0: off. 'auto': 1 ms, and only
+   * after a wake-up that found more than one datagram, so a socket that gets one datagram at a
+   * time (request and reply) sees no delay. Size the receive buffer to hold the rest's traffic.
    */
-  coalesceMs?: number;
+  coalesceMs?: number | 'auto';
 }
 
 /** One received datagram. */
@@ -108,7 +112,7 @@ function checkSocketOptions(options: unknown): UdpLiteSocketOptions {
   optionalBoolean('options.reuseAddress', o.reuseAddress);
   optionalInteger('options.maxDatagramSize', o.maxDatagramSize, 0, 1, 65535);
   optionalInteger('options.batchSize', o.batchSize, 0, 1, MAX_BATCH);
-  optionalInteger('options.coalesceMs', o.coalesceMs, 0, 0, MAX_COALESCE_MS);
+  checkCoalesce('options.coalesceMs', o.coalesceMs, MAX_COALESCE_MS);
   return o as unknown as UdpLiteSocketOptions;
 }
 
@@ -138,11 +142,11 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
   #peerLength = 0;
   #peer: InetAddress | null = null;
 
-  private constructor(family: 4 | 6, maxDatagramSize: number, batchSize: number, coalesceMs: number) {
+  private constructor(family: 4 | 6, maxDatagramSize: number, batchSize: number, coalesce: CoalesceOption) {
     super(family === 6 ? constants.AF_INET6 : constants.AF_INET, constants.SOCK_DGRAM, constants.IPPROTO_UDPLITE, {
       slots: batchSize,
       slotSize: maxDatagramSize,
-      coalesceMs,
+      ...coalesceReceiveOptions(coalesce),
       // recvmmsg(2) with MSG_TRUNC reports a datagram's real length even when it did not fit.
       flags: MSG_TRUNC,
     });
@@ -163,7 +167,7 @@ export class UdpLiteSocket extends DatagramSocket<UdpLiteMessage> {
         o.family,
         o.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM,
         o.batchSize ?? DEFAULT_BATCH,
-        o.coalesceMs ?? 0,
+        o.coalesceMs ?? 'auto',
       );
     } catch (error) {
       throw explainSocketError(error);
