@@ -25,6 +25,18 @@ export interface NativeSocketHandle {
     start: number,
     limit?: number,
   ): number;
+  /**
+   * sendBatch() of `count` datagrams that lie back to back in `data` (datagram i: lengths[i]
+   * bytes), with addresses[start + i] and controls[start + i]: one call reads all their bytes.
+   */
+  sendStaged(
+    data: Uint8Array,
+    lengths: Uint32Array,
+    count: number,
+    addresses: readonly (Uint8Array | null)[] | null,
+    controls: readonly (Uint8Array | null)[] | null,
+    start: number,
+  ): number;
   awaitWritable(): void;
   drain(): number;
   setRef(ref: boolean): void;
