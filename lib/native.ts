@@ -148,6 +148,11 @@ export interface Native {
   bind(fd: number, address: Uint8Array): void;
   connect(fd: number, address: Uint8Array): boolean;
   getsockname(fd: number): Buffer;
+  /**
+   * SocketHandle.send() on a descriptor known to be open: bytes sent, or -1 when the kernel's
+   * buffer is full (EAGAIN). Leave out the address and control arguments that are null.
+   */
+  sendmsg(fd: number, data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
   getpeername(fd: number): Buffer;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;

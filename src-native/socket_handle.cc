@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "modules.h"
 #include "page_buffer.h"
+#include "send.h"
 
 namespace rawsock {
 
@@ -557,31 +558,7 @@ static bool IsPresent(const Napi::Value& value) {
 // the caller then waits with awaitWritable() instead of dropping the datagram.
 Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
-  Bytes data = BytesArg(info[0], "data");
-  iovec iov{data.data, data.length};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  // One napi_typeof per optional argument (this runs once per datagram sent).
-  if (info.Length() > 1 && IsPresent(info[1])) {
-    Bytes address = BytesArg(info[1], "address");
-    msg.msg_name = address.data;
-    msg.msg_namelen = static_cast<socklen_t>(address.length);
-  }
-  if (info.Length() > 2 && IsPresent(info[2])) {
-    Bytes control = BytesArg(info[2], "control");
-    msg.msg_control = control.data;
-    msg.msg_controllen = control.length;
-  }
-  ssize_t sent;
-  do {
-    sent = sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (IsRetryable(errno)) return Napi::Number::New(info.Env(), -1);
-    throw ErrnoError(info.Env(), errno, "sendmsg");
-  }
-  return Napi::Number::New(info.Env(), static_cast<double>(sent));
+  return SendDatagram(info, fd_, 0);
 }
 
 // sendBatch(datas, addresses, controls, start, limit?) -> how many of datas[start..] the kernel took,
@@ -699,10 +676,7 @@ void SocketHandle::AddAddressesAndControls(const Napi::CallbackInfo& info, size_
 // sendmmsg(2) of the first `count` prepared messages: how many the kernel took, 0 when its buffer
 // is full (EAGAIN); other errors throw.
 Napi::Value SocketHandle::SendPrepared(Napi::Env env, uint32_t count) {
-  int sent;
-  do {
-    sent = sendmmsg(fd_, send_msgs_.data(), count, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+  const int sent = SendMessages(fd_, send_msgs_.data(), count);
   if (sent < 0) {
     if (IsRetryable(errno)) return Napi::Number::New(env, 0);
     throw ErrnoError(env, errno, "sendmmsg");

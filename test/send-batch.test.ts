@@ -60,7 +60,10 @@ async function slowReader(kind: 'unix' | 'udplite' | 'packet', where: string, co
   };
 }
 
-/** Counts the calls of each native send method (send, sendBatch, sendStaged) on every SocketHandle made meanwhile. */
+/**
+ * Counts the calls of each native send method (send, sendBatch, sendStaged) on every SocketHandle
+ * made meanwhile, and of native.sendmsg (the one-datagram send on a descriptor), until stop().
+ */
 function countNativeCalls(): { calls: Record<string, number>; stop(): void } {
   const Original = native.SocketHandle;
   const calls: Record<string, number> = {};
@@ -76,7 +79,19 @@ function countNativeCalls(): { calls: Record<string, number>; stop(): void } {
     });
   }
   (native as { SocketHandle: unknown }).SocketHandle = Counting;
-  return { calls, stop: () => ((native as { SocketHandle: unknown }).SocketHandle = Original) };
+  const sendmsg = native.sendmsg;
+  calls.sendmsg = 0;
+  native.sendmsg = (...args) => {
+    calls.sendmsg = (calls.sendmsg as number) + 1;
+    return sendmsg(...args);
+  };
+  return {
+    calls,
+    stop: () => {
+      (native as { SocketHandle: unknown }).SocketHandle = Original;
+      native.sendmsg = sendmsg;
+    },
+  };
 }
 
 describe('Unix: batched and same-turn sends', () => {
@@ -85,14 +100,15 @@ describe('Unix: batched and same-turn sends', () => {
     const name = `@rawsock-batch-${process.pid}-${unique++}`;
     const rx = UnixDatagramSocket.create().bind(name);
     const tx = UnixDatagramSocket.create().connect(name);
-    counter.stop();
     const sends = [0, 1, 2, 3, 4].map((i) => tx.send(numbered(i)));
-    expect(counter.calls).toEqual({ send: 0, sendBatch: 0, sendStaged: 0 }); // queued until the turn ends
+    const none = { send: 0, sendBatch: 0, sendStaged: 0, sendmsg: 0 };
+    expect(counter.calls).toEqual(none); // queued until the turn ends
     await expect(Promise.all(sends)).resolves.toEqual([4, 4, 4, 4, 4]);
     // Small datagrams are copied back to back into one buffer for the sendmmsg (sendStaged).
-    expect(counter.calls).toEqual({ send: 0, sendBatch: 0, sendStaged: 1 });
+    expect(counter.calls).toEqual({ ...none, sendStaged: 1 });
     await tx.send(numbered(5));
-    expect(counter.calls).toEqual({ send: 1, sendBatch: 0, sendStaged: 1 });
+    expect(counter.calls).toEqual({ ...none, sendStaged: 1, sendmsg: 1 });
+    counter.stop();
     const got: number[] = [];
     for await (const m of rx.messages({ signal: AbortSignal.timeout(5000) })) {
       got.push(m.data.readUInt32LE(0));

@@ -8,6 +8,7 @@
 // the socket, and the ones after it still go. Small datagrams are copied back to back into one
 // buffer for each sendmmsg (#stageFrom), so the native call reads all their bytes at once.
 import type { NativeSocketHandle } from '../native.js';
+import { sendNow } from './send-now.js';
 
 /** The datagrams of one sendBatch() call: resolved with their count once the last is sent. */
 interface Group {
@@ -47,6 +48,7 @@ const SETTLED = Promise.resolve();
 
 export class SendBatcher {
   readonly #handle: NativeSocketHandle;
+  readonly #fd: number;
   readonly #hooks: SendBatcherHooks;
   // Parallel arrays, one entry per datagram not yet sent, from #head to #tail: what
   // handle.sendBatch() takes as they are, so a flush builds nothing. They keep their length when
@@ -97,8 +99,10 @@ export class SendBatcher {
     this.#flush();
   };
 
-  constructor(handle: NativeSocketHandle, hooks: SendBatcherHooks = {}) {
+  /** `fd`: the handle's descriptor (sends stop with close(), before the handle closes it). */
+  constructor(handle: NativeSocketHandle, fd: number, hooks: SendBatcherHooks = {}) {
     this.#handle = handle;
+    this.#fd = fd;
     this.#hooks = hooks;
   }
 
@@ -224,7 +228,8 @@ export class SendBatcher {
           sent = 0;
         } else if (left === 1) {
           sent =
-            handle.send(
+            sendNow(
+              this.#fd,
               this.#datas[head] as Uint8Array,
               this.#addresses[head] as Uint8Array | null,
               this.#controls[head] as Uint8Array | null,
