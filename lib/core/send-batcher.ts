@@ -57,13 +57,17 @@ export class SendBatcher {
   readonly #datas: Uint8Array[] = [];
   readonly #addresses: (Uint8Array | null)[] = [];
   readonly #controls: (Uint8Array | null)[] = [];
+  // Each datagram's byteLength, read once when it is queued: the loads of the flush then read
+  // numbers (a byteLength load from an array of the user's buffers and spent slots is generic).
+  readonly #sizes: number[] = [];
   readonly #tags: unknown[] = [];
   // Per entry: the send()'s resolve and reject, or the sendBatch() group it belongs to.
   readonly #resolves: (((bytes: number) => void) | Group)[] = [];
   readonly #rejects: (((error: unknown) => void) | null)[] = [];
-  // The six arrays, for what is done to all of them alike (compaction, close).
+  // The seven arrays, for what is done to all of them alike (compaction, close).
   readonly #columns: unknown[][] = [
     this.#datas,
+    this.#sizes,
     this.#addresses,
     this.#controls,
     this.#tags,
@@ -194,6 +198,7 @@ export class SendBatcher {
   ): void {
     const at = this.#tail++;
     this.#datas[at] = data;
+    this.#sizes[at] = data.byteLength;
     this.#addresses[at] = address;
     this.#controls[at] = control;
     this.#tags[at] = tag;
@@ -262,7 +267,7 @@ export class SendBatcher {
         for (let i = head; i < end; i++) {
           const done = this.#resolves[i] as ((bytes: number) => void) | Group;
           if (typeof done === 'function') {
-            done((this.#datas[i] as Uint8Array).byteLength);
+            done(this.#sizes[i] as number);
           } else if (!done.failed && --done.left === 0) {
             done.resolve(done.count);
           }
@@ -291,15 +296,15 @@ export class SendBatcher {
   // reading it) or when the stage is full. Returns how many it copied: 0 sends with sendBatch.
   #stageFrom(head: number, count: number): number {
     const datas = this.#datas;
+    const sizes = this.#sizes;
     let stage = this.#stage;
     let bytes = 0;
     let staged = 0;
     for (; staged < count; staged++) {
-      const data = datas[head + staged] as Uint8Array;
-      const length = data.byteLength;
+      const length = sizes[head + staged] as number;
       if (length > STAGE_MAX || bytes + length > STAGE_BYTES) break;
       if (stage === null) stage = this.#stage = new Uint8Array(STAGE_BYTES);
-      stage.set(data, bytes);
+      stage.set(datas[head + staged] as Uint8Array, bytes);
       this.#stageLengths[staged] = length;
       bytes += length;
     }
@@ -308,7 +313,7 @@ export class SendBatcher {
 
   #fail(index: number, cause: unknown, explained = true): void {
     const explain = explained ? this.#hooks.explain : undefined;
-    const size = (this.#datas[index] as Uint8Array).byteLength;
+    const size = this.#sizes[index] as number;
     const error = explain ? explain(cause, this.#tags[index], size) : cause;
     const done = this.#resolves[index] as ((bytes: number) => void) | Group;
     if (typeof done === 'function') {
