@@ -238,7 +238,12 @@ describe('Unix: batched and same-turn sends', () => {
     const missing = scratch.path('nobody-here.sock');
     // Two datagrams: they leave in one sendmmsg from the copy buffer (sendStaged), whose error is
     // explained as a lone send()'s.
-    await expect(tx.sendBatch([{ data: 'x', path: missing }, { data: 'y', path: missing }])).rejects.toThrow(
+    await expect(
+      tx.sendBatch([
+        { data: 'x', path: missing },
+        { data: 'y', path: missing },
+      ]),
+    ).rejects.toThrow(
       expect.objectContaining({
         code: 'ENOENT',
         index: 0,
