@@ -25,6 +25,18 @@ export interface NativeSocketHandle {
     start: number,
     limit?: number,
   ): number;
+  /**
+   * sendBatch() of `count` datagrams that lie back to back in `data` (datagram i: lengths[i]
+   * bytes), with addresses[start + i] and controls[start + i]: one call reads all their bytes.
+   */
+  sendStaged(
+    data: Uint8Array,
+    lengths: Uint32Array,
+    count: number,
+    addresses: readonly (Uint8Array | null)[] | null,
+    controls: readonly (Uint8Array | null)[] | null,
+    start: number,
+  ): number;
   awaitWritable(): void;
   drain(): number;
   setRef(ref: boolean): void;
@@ -144,6 +156,11 @@ export interface Native {
   bind(fd: number, address: Uint8Array): void;
   connect(fd: number, address: Uint8Array): boolean;
   getsockname(fd: number): Buffer;
+  /**
+   * SocketHandle.send() on a descriptor known to be open: bytes sent, or -1 when the kernel's
+   * buffer is full (EAGAIN). Leave out the address and control arguments that are null.
+   */
+  sendmsg(fd: number, data: Uint8Array, address?: Uint8Array | null, control?: Uint8Array | null): number;
   getpeername(fd: number): Buffer;
   ifNameToIndex(name: string): number;
   ifIndexToName(index: number): string;

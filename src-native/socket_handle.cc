@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "modules.h"
 #include "page_buffer.h"
+#include "send.h"
 
 namespace rawsock {
 
@@ -208,6 +209,7 @@ Napi::Function SocketHandle::Define(Napi::Env env) {
                          InstanceMethod<&SocketHandle::Resume>("resume"),
                          InstanceMethod<&SocketHandle::Send>("send"),
                          InstanceMethod<&SocketHandle::SendBatch>("sendBatch"),
+                         InstanceMethod<&SocketHandle::SendStaged>("sendStaged"),
                          InstanceMethod<&SocketHandle::AwaitWritable>("awaitWritable"),
                          InstanceMethod<&SocketHandle::Drain>("drain"),
                          InstanceMethod<&SocketHandle::SetRef>("setRef"),
@@ -562,31 +564,7 @@ static bool IsPresent(const Napi::Value& value) {
 // the caller then waits with awaitWritable() instead of dropping the datagram.
 Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
   RequireOpen(info, fd_);
-  Bytes data = BytesArg(info[0], "data");
-  iovec iov{data.data, data.length};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  // One napi_typeof per optional argument (this runs once per datagram sent).
-  if (info.Length() > 1 && IsPresent(info[1])) {
-    Bytes address = BytesArg(info[1], "address");
-    msg.msg_name = address.data;
-    msg.msg_namelen = static_cast<socklen_t>(address.length);
-  }
-  if (info.Length() > 2 && IsPresent(info[2])) {
-    Bytes control = BytesArg(info[2], "control");
-    msg.msg_control = control.data;
-    msg.msg_controllen = control.length;
-  }
-  ssize_t sent;
-  do {
-    sent = sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (IsRetryable(errno)) return Napi::Number::New(info.Env(), -1);
-    throw ErrnoError(info.Env(), errno, "sendmsg");
-  }
-  return Napi::Number::New(info.Env(), static_cast<double>(sent));
+  return SendDatagram(info, fd_, 0);
 }
 
 // sendBatch(datas, addresses, controls, start, limit?) -> how many of datas[start..] the kernel took,
@@ -596,64 +574,115 @@ Napi::Value SocketHandle::Send(const Napi::CallbackInfo& info) {
 // there, and an error on the first datagram of a call is thrown. sendmmsg(2): "if an error occurs after at least one
 // message has been sent, the call succeeds, and returns the number of messages sent"; the next call then reports it.
 Napi::Value SocketHandle::SendBatch(const Napi::CallbackInfo& info) {
-  // UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
-  constexpr uint32_t kMaxPerCall = 1024;
   Napi::Env env = info.Env();
   RequireOpen(info, fd_);
-  const bool addressed = IsPresent(info[1]);
-  const bool controlled = IsPresent(info[2]);
-  if (!info[0].IsArray() || (addressed && !info[1].IsArray()) || (controlled && !info[2].IsArray())) {
-    throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
-  }
+  if (!info[0].IsArray()) throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
   Napi::Array datas = info[0].As<Napi::Array>();
-  Napi::Array addresses = addressed ? info[1].As<Napi::Array>() : Napi::Array();
-  Napi::Array controls = controlled ? info[2].As<Napi::Array>() : Napi::Array();
+  const uint32_t total = datas.Length();
   int32_t start = IntArg(info, 3, "start");
+  if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
   // limit (optional): send at most this many (the caller's guess of what the kernel has room
   // for, so a long queue at a full receiver is not prepared 1,024 entries at a time).
-  uint32_t limit = kMaxPerCall;
+  uint32_t limit = kMaxPerSendmmsg;
   if (info.Length() > 4 && IsPresent(info[4])) {
     int32_t asked = IntArg(info, 4, "limit");
     if (asked < 1) throw ArgRangeError(env, "limit must be at least 1");
     if (static_cast<uint32_t>(asked) < limit) limit = static_cast<uint32_t>(asked);
   }
-  const uint32_t total = datas.Length();
-  if ((addressed && addresses.Length() != total) || (controlled && controls.Length() != total)) {
-    throw ArgValueError(env, "sendBatch arrays must have the same length");
-  }
-  if (start < 0 || static_cast<uint32_t>(start) > total) throw ArgRangeError(env, "start is outside the batch");
   const uint32_t count = total - static_cast<uint32_t>(start) < limit ? total - start : limit;
-  std::vector<iovec> iov(count);
-  std::vector<mmsghdr> msgs(count);
+  PrepareMessages(count);
   for (uint32_t i = 0; i < count; i++) {
-    const uint32_t at = static_cast<uint32_t>(start) + i;
-    Bytes data = BytesArg(datas.Get(at), "data");
-    iov[i] = {data.data, data.length};
-    msghdr& hdr = msgs[i].msg_hdr;
+    Bytes data = BytesArg(datas.Get(static_cast<uint32_t>(start) + i), "data");
+    send_iov_[i] = {data.data, data.length};
+  }
+  AddAddressesAndControls(info, 1, total, static_cast<uint32_t>(start), count);
+  return SendPrepared(env, count);
+}
+
+// sendStaged(data, lengths, count, addresses, controls, start) -> how many the kernel took, as
+// sendBatch(), of `count` datagrams that lie back to back in `data` (datagram i is lengths[i]
+// bytes). One N-API call for the data of all of them instead of two per datagram (the element
+// read and its buffer's), which cost more than the copy of a small datagram into `data`.
+// addresses[start + i] and controls[start + i] go with datagram i, as in sendBatch().
+Napi::Value SocketHandle::SendStaged(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(info, fd_);
+  Bytes data = BytesArg(info[0], "data");
+  napi_typedarray_type type;
+  size_t capacity = 0;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, info[1], &type, &capacity, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_uint32_array) {
+    throw ArgTypeError(env, "sendStaged needs a Uint32Array of lengths");
+  }
+  const uint32_t* lengths = static_cast<const uint32_t*>(raw);
+  int32_t count = IntArg(info, 2, "count");
+  if (count < 1 || static_cast<size_t>(count) > capacity || count > static_cast<int32_t>(kMaxPerSendmmsg)) {
+    throw ArgRangeError(env, "count is outside the lengths");
+  }
+  PrepareMessages(static_cast<uint32_t>(count));
+  size_t offset = 0;
+  for (int32_t i = 0; i < count; i++) {
+    if (lengths[i] > data.length - offset) throw ArgRangeError(env, "the lengths exceed the data");
+    send_iov_[i] = {data.data + offset, lengths[i]};
+    offset += lengths[i];
+  }
+  int32_t start = IntArg(info, 5, "start");
+  if (start < 0) throw ArgRangeError(env, "start is outside the batch");
+  AddAddressesAndControls(info, 3, UINT32_MAX, static_cast<uint32_t>(start), static_cast<uint32_t>(count));
+  return SendPrepared(env, static_cast<uint32_t>(count));
+}
+
+// Resets the first `count` messages of the send scratch (kept between calls: a sendmmsg of a few
+// datagrams then costs no allocation): one iovec each, no address, no control data.
+void SocketHandle::PrepareMessages(uint32_t count) {
+  if (send_msgs_.size() < count) {
+    send_msgs_.resize(count);
+    send_iov_.resize(count);
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    msghdr& hdr = send_msgs_[i].msg_hdr;
     hdr = msghdr{};
-    hdr.msg_iov = &iov[i];
+    hdr.msg_iov = &send_iov_[i];
     hdr.msg_iovlen = 1;
-    if (addressed) {
-      Napi::Value address = addresses.Get(at);
-      if (IsPresent(address)) {
-        Bytes bytes = BytesArg(address, "address");
+  }
+}
+
+// info[at] and info[at + 1]: arrays of addresses and control messages (entries may be null), or
+// null for none; entry first + i goes with message i. `total`: the length they must have
+// (UINT32_MAX: at least first + count).
+void SocketHandle::AddAddressesAndControls(const Napi::CallbackInfo& info, size_t at, uint32_t total, uint32_t first,
+                                           uint32_t count) {
+  Napi::Env env = info.Env();
+  for (size_t which = 0; which < 2; which++) {
+    Napi::Value arg = info[at + which];
+    if (!IsPresent(arg)) continue;
+    if (!arg.IsArray()) throw ArgTypeError(env, "sendBatch needs arrays of data, addresses and control messages");
+    Napi::Array entries = arg.As<Napi::Array>();
+    const uint32_t length = entries.Length();
+    if (total == UINT32_MAX ? length < first + count : length != total) {
+      throw ArgValueError(env, "sendBatch arrays must have the same length");
+    }
+    for (uint32_t i = 0; i < count; i++) {
+      Napi::Value entry = entries.Get(first + i);
+      if (!IsPresent(entry)) continue;
+      Bytes bytes = BytesArg(entry, which == 0 ? "address" : "control");
+      msghdr& hdr = send_msgs_[i].msg_hdr;
+      if (which == 0) {
         hdr.msg_name = bytes.data;
         hdr.msg_namelen = static_cast<socklen_t>(bytes.length);
-      }
-    }
-    if (controlled) {
-      Napi::Value control = controls.Get(at);
-      if (IsPresent(control)) {
-        Bytes bytes = BytesArg(control, "control");
+      } else {
         hdr.msg_control = bytes.data;
         hdr.msg_controllen = bytes.length;
       }
     }
   }
-  int sent;
-  do {
-    sent = sendmmsg(fd_, msgs.data(), count, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+}
+
+// sendmmsg(2) of the first `count` prepared messages: how many the kernel took, 0 when its buffer
+// is full (EAGAIN); other errors throw.
+Napi::Value SocketHandle::SendPrepared(Napi::Env env, uint32_t count) {
+  const int sent = SendMessages(fd_, send_msgs_.data(), count);
   if (sent < 0) {
     if (IsRetryable(errno)) return Napi::Number::New(env, 0);
     throw ErrnoError(env, errno, "sendmmsg");

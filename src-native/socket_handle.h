@@ -21,11 +21,15 @@
 
 #include <cerrno>
 #include <memory>
+#include <vector>
 
 namespace rawsock {
 
 class SocketHandle;
 struct Watch;
+
+// UIO_MAXIOV (1024): the most messages one sendmmsg call takes.
+constexpr uint32_t kMaxPerSendmmsg = 1024;
 
 // Drains what is ready on a socket and hands it to JS through SocketHandle::Deliver.
 class Reader {
@@ -86,10 +90,15 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendBatch(const Napi::CallbackInfo& info);
+  Napi::Value SendStaged(const Napi::CallbackInfo& info);
   Napi::Value AwaitWritable(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value SetRef(const Napi::CallbackInfo& info);
 
+  void PrepareMessages(uint32_t count);
+  void AddAddressesAndControls(const Napi::CallbackInfo& info, size_t at, uint32_t total, uint32_t first,
+                               uint32_t count);
+  Napi::Value SendPrepared(Napi::Env env, uint32_t count);
   void UpdatePoll();
   void CloseNow();
   void Rest();
@@ -121,6 +130,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   // The callback property names, made once (an array, since N-API 8 references only objects):
   // building a property key from a C string on every batch costs more than a small batch itself.
   Napi::ObjectReference callback_keys_;
+  // sendBatch()/sendStaged() scratch, grown to the largest call (at most kMaxPerSendmmsg).
+  std::vector<iovec> send_iov_;
+  std::vector<mmsghdr> send_msgs_;
 };
 
 // The recvmmsg(2) loop shared by the batch readers (socket_handle.cc, packet_ring.cc): at most

@@ -400,9 +400,10 @@ describe('flow control: the sender waits, nothing is lost', () => {
 });
 
 /**
- * Counts calls of the send methods of the native socket handles that sockets made from now on use
- * (every kind's sends go through them), until stop(). The prototype's methods cannot be replaced
- * (N-API defines them read-only), so the handles are of a counting subclass meanwhile.
+ * Counts calls of the send methods of the native socket handles that sockets made from now on use,
+ * and of native.sendmsg (every kind's sends go through them), until stop(). The prototype's
+ * methods cannot be replaced (N-API defines them read-only), so the handles are of a counting
+ * subclass meanwhile.
  */
 function countNativeSends(): { readonly count: number; stop(): number } {
   const Original = native.SocketHandle;
@@ -420,12 +421,18 @@ function countNativeSends(): { readonly count: number; stop(): number } {
     });
   }
   (native as { SocketHandle: unknown }).SocketHandle = Counting;
+  const sendmsg = native.sendmsg;
+  native.sendmsg = (...args) => {
+    counter.count++;
+    return sendmsg(...args);
+  };
   return {
     get count() {
       return counter.count;
     },
     stop() {
       (native as { SocketHandle: unknown }).SocketHandle = Original;
+      native.sendmsg = sendmsg;
       return counter.count;
     },
   };

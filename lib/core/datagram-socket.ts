@@ -9,6 +9,7 @@ import { ListenerAwareEmitter } from './listener-hooks.js';
 import { MessageQueue } from './message-queue.js';
 import { type IterateOptions, Receiver } from './receiver.js';
 import { SendBatcher, type SendBatcherHooks } from './send-batcher.js';
+import { sendNow } from './send-now.js';
 
 interface PendingSend {
   // Sends what is left: the result once done, undefined while the kernel's buffer is full.
@@ -38,6 +39,9 @@ export function toBytes(data: unknown, name = 'data'): Uint8Array {
  */
 export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   readonly #handle: NativeSocketHandle;
+  // The handle's descriptor, for the per-datagram native calls that take one (native.sendmsg):
+  // reading handle.fd costs a wrapped-object lookup each time. Only used while open.
+  readonly #fd: number;
   readonly #receiver: Receiver<Message>;
   // A queue with O(1) shift: a burst of sends to a slow receiver can leave 100,000s waiting.
   readonly #sendQueue = new MessageQueue<PendingSend>();
@@ -50,6 +54,7 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
   protected constructor(domain: number, type: number, protocol: number, receiveOptions: ReceiveOptions | null) {
     super();
     this.#handle = new native.SocketHandle(domain, type, protocol);
+    this.#fd = this.#handle.fd;
     this.#receiveOptions = receiveOptions;
     this.#receiver = new Receiver<Message>(() => this.#startOrResume());
     this.#handle.onMessages = (data, meta) => this.receiveBatch(data, meta);
@@ -279,11 +284,11 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
    * sent; try again later or use send()). Throws the kernel's error otherwise.
    */
   protected trySendBytes(data: Uint8Array, address: Uint8Array | null, control: Uint8Array | null = null): boolean {
-    const handle = this.handle;
+    this.checkOpen();
     if (this.#sendQueue.length > 0) return false;
     // Batched sends queued earlier go first (in this call when the kernel has room for them).
     if (this.#batcher !== null && !this.#batcher.flushNow()) return false;
-    if (handle.send(data, address, control) >= 0) return true;
+    if (sendNow(this.#fd, data, address, control) >= 0) return true;
     this.#batcher?.noteFull(); // a send() that follows waits for room without asking the kernel again
     return false;
   }
@@ -294,7 +299,7 @@ export abstract class DatagramSocket<Message> extends ListenerAwareEmitter {
    */
   protected get batcher(): SendBatcher {
     if (this.#closed) throw socketClosed();
-    if (this.#batcher === null) this.#batcher = new SendBatcher(this.#handle, this.sendBatcherHooks());
+    if (this.#batcher === null) this.#batcher = new SendBatcher(this.#handle, this.#fd, this.sendBatcherHooks());
     return this.#batcher;
   }
 

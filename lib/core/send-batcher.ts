@@ -5,8 +5,10 @@
 // has no room (EAGAIN) the batcher waits as its socket says (writability, or for Unix sends to a
 // path a helper socket: lib/unix/room-waiter.ts) and goes on from the datagram that did not fit,
 // so nothing is dropped or reordered. A kernel error rejects the send it belongs to, explained by
-// the socket, and the ones after it still go.
+// the socket, and the ones after it still go. Small datagrams are copied back to back into one
+// buffer for each sendmmsg (#stageFrom), so the native call reads all their bytes at once.
 import type { NativeSocketHandle } from '../native.js';
+import { sendNow } from './send-now.js';
 
 /** The datagrams of one sendBatch() call: resolved with their count once the last is sent. */
 interface Group {
@@ -33,6 +35,10 @@ export interface SendBatcherHooks {
 const COMPACT_AT = 4096;
 const MAX_PER_CALL = 1024; // UIO_MAXIOV
 const MIN_PER_CALL = 16;
+// Datagrams up to this size are copied into the stage for sendmmsg (#stageFrom); the stage holds
+// 64 KiB, e.g. 1,024 datagrams of 64 bytes or 46 of 1,400.
+const STAGE_MAX = 2048;
+const STAGE_BYTES = 64 * 1024;
 // What a sent entry's slots are overwritten with, so the queue does not keep the user's buffers
 // alive until the slot is reused.
 const SENT = new Uint8Array(0);
@@ -42,6 +48,7 @@ const SETTLED = Promise.resolve();
 
 export class SendBatcher {
   readonly #handle: NativeSocketHandle;
+  readonly #fd: number;
   readonly #hooks: SendBatcherHooks;
   // Parallel arrays, one entry per datagram not yet sent, from #head to #tail: what
   // handle.sendBatch() takes as they are, so a flush builds nothing. They keep their length when
@@ -50,19 +57,26 @@ export class SendBatcher {
   readonly #datas: Uint8Array[] = [];
   readonly #addresses: (Uint8Array | null)[] = [];
   readonly #controls: (Uint8Array | null)[] = [];
+  // Each datagram's byteLength, read once when it is queued: the loads of the flush then read
+  // numbers (a byteLength load from an array of the user's buffers and spent slots is generic).
+  readonly #sizes: number[] = [];
   readonly #tags: unknown[] = [];
   // Per entry: the send()'s resolve and reject, or the sendBatch() group it belongs to.
   readonly #resolves: (((bytes: number) => void) | Group)[] = [];
   readonly #rejects: (((error: unknown) => void) | null)[] = [];
-  // The six arrays, for what is done to all of them alike (compaction, close).
+  // The seven arrays, for what is done to all of them alike (compaction, close).
   readonly #columns: unknown[][] = [
     this.#datas,
+    this.#sizes,
     this.#addresses,
     this.#controls,
     this.#tags,
     this.#resolves,
     this.#rejects,
   ];
+  // The stage: the datagrams of one sendmmsg copied back to back, with their lengths (#stageFrom).
+  #stage: Uint8Array | null = null;
+  readonly #stageLengths = new Uint32Array(MAX_PER_CALL);
   #head = 0;
   #tail = 0;
   // Entries since the queue last emptied that have an address or control bytes: while there are
@@ -89,8 +103,10 @@ export class SendBatcher {
     this.#flush();
   };
 
-  constructor(handle: NativeSocketHandle, hooks: SendBatcherHooks = {}) {
+  /** `fd`: the handle's descriptor (sends stop with close(), before the handle closes it). */
+  constructor(handle: NativeSocketHandle, fd: number, hooks: SendBatcherHooks = {}) {
     this.#handle = handle;
+    this.#fd = fd;
     this.#hooks = hooks;
   }
 
@@ -182,6 +198,7 @@ export class SendBatcher {
   ): void {
     const at = this.#tail++;
     this.#datas[at] = data;
+    this.#sizes[at] = data.byteLength;
     this.#addresses[at] = address;
     this.#controls[at] = control;
     this.#tags[at] = tag;
@@ -216,7 +233,8 @@ export class SendBatcher {
           sent = 0;
         } else if (left === 1) {
           sent =
-            handle.send(
+            sendNow(
+              this.#fd,
               this.#datas[head] as Uint8Array,
               this.#addresses[head] as Uint8Array | null,
               this.#controls[head] as Uint8Array | null,
@@ -224,14 +242,16 @@ export class SendBatcher {
               ? 0
               : 1;
         } else {
-          const asked = Math.min(left, this.#limit);
-          sent = handle.sendBatch(
-            this.#datas,
-            this.#addressed === 0 ? null : this.#addresses,
-            this.#controlled === 0 ? null : this.#controls,
-            head,
-            asked,
-          );
+          let asked = Math.min(left, this.#limit);
+          const staged = this.#stageFrom(head, asked);
+          const addresses = this.#addressed === 0 ? null : this.#addresses;
+          const controls = this.#controlled === 0 ? null : this.#controls;
+          if (staged > 0) {
+            asked = staged;
+            sent = handle.sendStaged(this.#stage as Uint8Array, this.#stageLengths, staged, addresses, controls, head);
+          } else {
+            sent = handle.sendBatch(this.#datas, addresses, controls, head, asked);
+          }
           if (sent === asked) this.#limit = Math.min(MAX_PER_CALL, this.#limit * 2);
           else if (sent > 0) this.#limit = Math.max(MIN_PER_CALL, sent * 2);
         }
@@ -247,7 +267,7 @@ export class SendBatcher {
         for (let i = head; i < end; i++) {
           const done = this.#resolves[i] as ((bytes: number) => void) | Group;
           if (typeof done === 'function') {
-            done((this.#datas[i] as Uint8Array).byteLength);
+            done(this.#sizes[i] as number);
           } else if (!done.failed && --done.left === 0) {
             done.resolve(done.count);
           }
@@ -270,9 +290,30 @@ export class SendBatcher {
     else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#tail) this.#compact();
   }
 
+  // Copies up to `count` datagrams from the queue's entry `head` on, back to back, into the stage
+  // (handle.sendStaged: one N-API call for all their data, where handle.sendBatch reads each entry
+  // and its buffer). Stops at the first datagram above STAGE_MAX (copying it would cost more than
+  // reading it) or when the stage is full. Returns how many it copied: 0 sends with sendBatch.
+  #stageFrom(head: number, count: number): number {
+    const datas = this.#datas;
+    const sizes = this.#sizes;
+    let stage = this.#stage;
+    let bytes = 0;
+    let staged = 0;
+    for (; staged < count; staged++) {
+      const length = sizes[head + staged] as number;
+      if (length > STAGE_MAX || bytes + length > STAGE_BYTES) break;
+      if (stage === null) stage = this.#stage = new Uint8Array(STAGE_BYTES);
+      stage.set(datas[head + staged] as Uint8Array, bytes);
+      this.#stageLengths[staged] = length;
+      bytes += length;
+    }
+    return staged;
+  }
+
   #fail(index: number, cause: unknown, explained = true): void {
     const explain = explained ? this.#hooks.explain : undefined;
-    const size = (this.#datas[index] as Uint8Array).byteLength;
+    const size = this.#sizes[index] as number;
     const error = explain ? explain(cause, this.#tags[index], size) : cause;
     const done = this.#resolves[index] as ((bytes: number) => void) | Group;
     if (typeof done === 'function') {
