@@ -95,7 +95,14 @@ export interface NativePacket {
   /** The recvmmsg reader with PACKET_AUXDATA and SO_TIMESTAMPNS, same batch layout as the ring. */
   attachPacketReader(
     handle: NativeSocketHandle,
-    options: { slots: number; slotSize: number; snapLength: number; budget: number },
+    options: {
+      slots: number;
+      slotSize: number;
+      snapLength: number;
+      budget: number;
+      coalesceMs?: number;
+      coalesceBusyOnly?: boolean;
+    },
   ): void;
   /** Flags packets of the blocks already filled (plus `extraBlocks`) as stale; returns the count. */
   markStale(handle: NativeSocketHandle, extraBlocks: number): number;

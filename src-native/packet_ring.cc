@@ -417,7 +417,8 @@ Napi::Value AttachRing(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// attachPacketReader(handle, { slots, slotSize, snapLength, budget }): the recvmmsg reader, with
+// attachPacketReader(handle, { slots, slotSize, snapLength, budget, coalesceMs, coalesceBusyOnly }):
+// the recvmmsg reader (coalescing as startReceiving's), with
 // PACKET_AUXDATA (original length, VLAN tag, tp_status) and SO_TIMESTAMPNS turned on.
 Napi::Value AttachPacketReader(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -437,6 +438,8 @@ Napi::Value AttachPacketReader(const Napi::CallbackInfo& info) {
   }
   PageBuffer data;
   if (int err = data.Map(static_cast<size_t>(slots) * slot_size)) throw ErrnoError(env, err, "mmap");
+  handle->SetCoalesce(UintOption(options, "coalesceMs", 0, 0, 1000),
+                      options.Get("coalesceBusyOnly").ToBoolean().Value());
   handle->SetReader(std::make_unique<MessagePacketReader>(std::move(data), slots, slot_size, snaplen, budget));
   return env.Undefined();
 }

@@ -480,6 +480,26 @@ describe('backpressure', () => {
   });
 });
 
+describe('the recvmmsg fallback', () => {
+  it("takes the default ring's memory as its kernel queue unless a receiveBufferSize is given", () => {
+    const rcvbuf = (socket: PacketSocket) =>
+      native.getsockopt(socket.fd, constants.SOL_SOCKET, constants.SO_RCVBUF, 'int');
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const fallback = PacketSocket.create({ interface: 'lo', filter: DROP_ALL, ring: false });
+    const chosen = PacketSocket.create({ interface: 'lo', filter: DROP_ALL, ring: false, receiveBufferSize: 1 << 16 });
+    const ring = PacketSocket.create({ interface: 'lo', filter: DROP_ALL });
+    try {
+      // 8 MiB asked (the kernel doubles it); capped at rmem_max only without CAP_NET_ADMIN.
+      expect([2 * 8 * 2 ** 20, 2 * rmemMax]).toContain(rcvbuf(fallback));
+      expect(rcvbuf(chosen)).toBe(2 << 16);
+      // The ring path leaves SO_RCVBUF alone (the ring is its queue).
+      expect(rcvbuf(ring)).toBeLessThan(rcvbuf(fallback));
+    } finally {
+      for (const socket of [fallback, chosen, ring]) socket.close();
+    }
+  });
+});
+
 describe('send', () => {
   // On lo the kernel treats a frame from 127.0.0.1 that has no route attached as martian, so
   // the UDP socket on the far side is tested across a veth pair (packet-veth.test.ts); here a
