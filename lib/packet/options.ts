@@ -72,9 +72,10 @@ export interface RingOptions {
   /** Most blocks copied into one batch when several are ready (default 4). */
   batchBlocks?: number;
   /**
-   * Copy every batch into the same memory instead of fresh memory (default false). Fresh memory
-   * per batch costs page faults and garbage collection; reusing one buffer removes most of that
-   * (about a third of the CPU per packet on bench/capture). The contract changes for 'batch' listeners
+   * Copy every batch into the same memory instead of memory of its own (default false). A batch's
+   * own memory is recycled only once the garbage collector has collected every view of it, so a
+   * loop that allocates little (`batches()`) keeps taking fresh pages; reusing one buffer costs
+   * about half as much per packet on bench/capture. The contract changes for 'batch' listeners
    * only: a batch and the views from its `buffer` / `data(i)` are valid until the listener
    * returns; call `batch.copy()` to keep one. Packet objects, 'packet' events and loops always get
    * their own memory.
