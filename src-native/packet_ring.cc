@@ -438,8 +438,7 @@ Napi::Value AttachPacketReader(const Napi::CallbackInfo& info) {
   }
   PageBuffer data;
   if (int err = data.Map(static_cast<size_t>(slots) * slot_size)) throw ErrnoError(env, err, "mmap");
-  handle->SetCoalesce(UintOption(options, "coalesceMs", 0, 0, 1000),
-                      options.Get("coalesceBusyOnly").ToBoolean().Value());
+  handle->SetCoalesce(options);
   handle->SetReader(std::make_unique<MessagePacketReader>(std::move(data), slots, slot_size, snaplen, budget));
   return env.Undefined();
 }

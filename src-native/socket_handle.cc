@@ -507,6 +507,11 @@ static void RequireOpen(const Napi::CallbackInfo& info, int fd) {
   }
 }
 
+void SocketHandle::SetCoalesce(const Napi::Object& options) {
+  coalesce_ms_ = UintOption(options, "coalesceMs", 0, 0, 1000);
+  coalesce_busy_only_ = options.Get("coalesceBusyOnly").ToBoolean().Value();
+}
+
 // startReceiving({ slots, slotSize, controlSize, flags, budget, coalesceMs, coalesceBusyOnly }) installs the
 // recvmmsg reader;
 // startReceiving() with no options starts the reader already installed (e.g. the packet ring).
@@ -519,8 +524,7 @@ Napi::Value SocketHandle::StartReceiving(const Napi::CallbackInfo& info) {
     uint32_t control_size = UintOption(options, "controlSize", 0, 0, 4096);
     uint32_t flags = UintOption(options, "flags", 0, 0, 0x7fffffff);
     uint32_t budget = UintOption(options, "budget", 4, 1, 1024);
-    coalesce_ms_ = UintOption(options, "coalesceMs", 0, 0, 1000);
-    coalesce_busy_only_ = options.Get("coalesceBusyOnly").ToBoolean().Value();
+    SetCoalesce(options);
     if (static_cast<uint64_t>(slots) * slot_size > (64u << 20)) {
       throw ArgRangeError(info.Env(), "slots * slotSize must not exceed 64 MiB");
     }

@@ -59,12 +59,9 @@ class SocketHandle : public Napi::ObjectWrap<SocketHandle> {
   // Readers report what each read returned: busy-only coalescing rests after a wake-up that
   // found more than one datagram.
   void CountReceived(unsigned count) { wake_received_ += count; }
-  // Receive coalescing for a reader installed from C++ (the packet socket's recvmmsg reader);
-  // startReceiving(options) sets it for the message reader.
-  void SetCoalesce(uint32_t ms, bool busy_only) {
-    coalesce_ms_ = ms;
-    coalesce_busy_only_ = busy_only;
-  }
+  // Receive coalescing from a reader's options ({ coalesceMs, coalesceBusyOnly }): startReceiving()
+  // for the message reader, attachPacketReader() for the packet socket's recvmmsg reader.
+  void SetCoalesce(const Napi::Object& options);
   Napi::Env HandleEnv() const { return Env(); }
 
   // Replaces the reader (nullptr: removes it). Safe from a callback of the current reader.

@@ -148,11 +148,7 @@ export class PacketBatch implements Iterable<Packet> {
   }
   /** @internal data(i) for an index known to be in range. */
   view(i: number): Buffer {
-    return Buffer.from(
-      this.#arrayBuffer,
-      this.#base + (this.#meta[i * STRIDE + DATA_OFFSET] as number),
-      this.#meta[i * STRIDE + CAPTURED] as number,
-    );
+    return this.bytes(this.#meta[i * STRIDE + DATA_OFFSET] as number, this.#meta[i * STRIDE + CAPTURED] as number);
   }
   /** @internal A view of `length` bytes at `offset` in `buffer` (no bounds check beyond Buffer.from's). */
   bytes(offset: number, length: number): Buffer {
